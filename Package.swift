@@ -1,0 +1,59 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ReelForge",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reelforge", targets: ["reelforge"]),
+        .executable(name: "ScriptWorker", targets: ["ScriptWorker"]),
+        .executable(name: "AudioWorker", targets: ["AudioWorker"]),
+        .executable(name: "VideoWorker", targets: ["VideoWorker"]),
+        .library(name: "Shared", targets: ["Shared"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C libraries from Debian, each behind a thin module with a shim header.
+        .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
+        .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .systemLibrary(name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libswresample libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev"])]),
+
+        // Domain, ports, the shared StageRunner and in-memory backends. Imports no C module.
+        .target(name: "Shared", dependencies: [.product(name: "Logging", package: "swift-log")]),
+
+        // Backends: thin Swift over the C libraries, each implementing a port of Shared.
+        .target(name: "RabbitMQBroker", dependencies: ["Shared", "CRabbitMQ"]),
+        .target(name: "MongoStore", dependencies: ["Shared", "CMongoC"]),
+
+        // Stage providers (offline ones here; real ones behind the same ports).
+        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg"]),
+
+        // Wiring shared by the three workers and the CLI.
+        .target(
+            name: "WorkerRuntime",
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "Stages",
+                           .product(name: "Logging", package: "swift-log")]),
+
+        .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
+        .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime"]),
+        .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime"]),
+        .executableTarget(
+            name: "reelforge",
+            dependencies: ["WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Test support shared by the test targets: counting executors, waiting helpers.
+        .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
+
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "ReelForgeTestKit"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "Stages", "WorkerRuntime", "ReelForgeTestKit"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,90 @@
+import CMongoC
+import Foundation
+import Shared
+
+/// Binary artifacts in a GridFS bucket (default `artifacts`). File ids are ours (`<idea>.<stage>.<name>`), so a
+/// stage that runs again replaces its file instead of adding a second one.
+public final class GridFSArtifactStore: ArtifactStore {
+    public let client: MongoClient
+    public let bucket: String
+
+    public init(client: MongoClient, bucket: String = "artifacts") {
+        self.client = client; self.bucket = bucket
+    }
+
+    public func put(id: String, name: String, contentType: String, from file: URL) async throws -> ArtifactRef {
+        let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        let path = file.path
+        let bucketName = bucket
+        let meta = JSONValue.object(["metadata": ["name": .string(name), "content_type": .string(contentType)]]).jsonText
+        try await client.withBucket(bucketName) { client, b in
+            Self.deleteFile(bucket: b, client: client, id: id, bucketName: bucketName)
+            guard let source = mongoc_stream_file_new_for_path(path, O_RDONLY, 0) else {
+                throw StoreError.backend("cannot read \(SafeName.file(file.lastPathComponent))")
+            }
+            defer { mongoc_stream_close(source); mongoc_stream_destroy(source) }
+            let opts = try MongoClient.bson(meta)
+            defer { bson_destroy(opts) }
+            var error = bson_error_t()
+            let ok = id.withCString { cid in
+                var value = rf_bson_value_utf8(cid, UInt32(strlen(cid)))
+                return mongoc_gridfs_bucket_upload_from_stream_with_id(b, &value, id, source, opts, &error)
+            }
+            guard ok else { throw StoreError.backend("GridFS upload of \(id): \(MongoClient.message(&error))") }
+        }
+        return ArtifactRef(id: id, name: name, contentType: contentType, size: size)
+    }
+
+    /// Removes a file and any chunks a crashed upload left behind.
+    static func deleteFile(bucket: OpaquePointer, client: OpaquePointer, id: String, bucketName: String) {
+        var error = bson_error_t()
+        _ = id.withCString { cid in
+            var value = rf_bson_value_utf8(cid, UInt32(strlen(cid)))
+            return mongoc_gridfs_bucket_delete_by_id(bucket, &value, &error)
+        }
+    }
+
+    public func get(id: String, to file: URL) async throws {
+        let path = file.path
+        try await client.withBucket(bucket) { _, b in
+            guard let dest = mongoc_stream_file_new_for_path(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644) else {
+                throw StoreError.backend("cannot write \(SafeName.file(file.lastPathComponent))")
+            }
+            defer { mongoc_stream_close(dest); mongoc_stream_destroy(dest) }
+            var error = bson_error_t()
+            let ok = id.withCString { cid in
+                var value = rf_bson_value_utf8(cid, UInt32(strlen(cid)))
+                return mongoc_gridfs_bucket_download_to_stream(b, &value, dest, &error)
+            }
+            guard ok else {
+                let text = MongoClient.message(&error)
+                if text.lowercased().contains("not found") { throw StoreError.notFound("artifact \(id)") }
+                throw StoreError.backend("GridFS download of \(id): \(text)")
+            }
+        }
+    }
+
+    public func delete(id: String) async throws {
+        let name = bucket
+        try await client.withBucket(bucket) { client, b in Self.deleteFile(bucket: b, client: client, id: id, bucketName: name) }
+    }
+
+    public func list(prefix: String) async throws -> [String] {
+        let escaped = NSRegularExpression.escapedPattern(for: prefix)
+        let filter = JSONValue.object(["filename": ["$regex": .string("^" + escaped)]]).jsonText
+        return try await client.withBucket(bucket) { _, b in
+            let f = try MongoClient.bson(filter)
+            defer { bson_destroy(f) }
+            guard let cursor = mongoc_gridfs_bucket_find(b, f, nil) else { return [] }
+            defer { mongoc_cursor_destroy(cursor) }
+            var ids: [String] = []
+            var doc: OpaquePointer?
+            while mongoc_cursor_next(cursor, &doc) {
+                if let doc, let v = try? MongoClient.jsonValue(of: doc), let id = v["_id"]?.stringValue { ids.append(id) }
+            }
+            var error = bson_error_t()
+            if mongoc_cursor_error(cursor, &error) { throw StoreError.backend("GridFS find: \(MongoClient.message(&error))") }
+            return ids.sorted()
+        }
+    }
+}

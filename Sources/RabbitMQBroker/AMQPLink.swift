@@ -1,0 +1,221 @@
+import Foundation
+import Logging
+import Shared
+
+/// Owns one AMQP connection on a dedicated thread (librabbitmq is blocking and not thread-safe, so its calls
+/// stay off Swift's cooperative pool). Callers submit work as closures; the thread runs them in order and,
+/// between them, keeps the connection alive (heartbeats) or pumps deliveries into a buffer. A lost
+/// connection is reopened with capped exponential backoff and jitter; each reconnect starts a new generation,
+/// and deliveries of an older generation can no longer be acknowledged (the broker redelivers them).
+///
+/// `@unchecked Sendable`: every mutable field is guarded by `cond`, and the connection is touched only by the
+/// link's own thread.
+final class AMQPLink: @unchecked Sendable {
+    typealias Setup = (AMQPConnection) throws -> Void
+
+    private let endpoint: AMQPEndpoint
+    private let name: String
+    private let setup: Setup
+    private let consumer: Bool
+    private let logger: Logger
+    private let cond = NSCondition()
+    private var commands: [(AMQPConnection) -> Void] = []
+    private var buffer: [Delivery] = []
+    private var waiters: [CheckedContinuation<Delivery?, Never>] = []
+    private var running = true
+    private var consuming: Bool
+    private var generation: UInt64 = 0
+    private var connected = false
+    private var thread: Thread?
+    private let stopped = DispatchSemaphore(value: 0)
+    private let stageOfQueue: [String: Stage]
+
+    /// - Parameters:
+    ///   - setup: run after each (re)connect: declare topology, qos, consume.
+    ///   - consumer: pump deliveries while idle.
+    init(endpoint: AMQPEndpoint, name: String, consumer: Bool, stageOfRoutingKey: [String: Stage] = [:],
+         logger: Logger, setup: @escaping Setup) {
+        self.endpoint = endpoint; self.name = name; self.consumer = consumer; self.consuming = consumer
+        self.setup = setup; self.logger = logger; self.stageOfQueue = stageOfRoutingKey
+        let t = Thread { [self] in self.main() }
+        t.name = "amqp-\(name)"
+        thread = t
+        t.start()
+    }
+
+    deinit { precondition(!running || thread == nil, "AMQPLink \(name) was not shut down") }
+
+    // MARK: Submitting work
+
+    /// Runs `body` on the link's thread with the open connection. Fails fast if the broker cannot be reached.
+    func perform<T: Sendable>(_ body: @escaping @Sendable (AMQPConnection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (cont: CheckedContinuation<T, Error>) in
+            cond.lock()
+            guard running else { cond.unlock(); cont.resume(throwing: QueueError.closed); return }
+            commands.append { conn in
+                do {
+                    guard conn.isOpen else { throw QueueError.connection("not connected to \(self.endpoint.host):\(self.endpoint.port)") }
+                    cont.resume(returning: try body(conn))
+                } catch { cont.resume(throwing: error) }
+            }
+            cond.signal()
+            cond.unlock()
+        }
+    }
+
+    /// Runs `body` only if the connection is still of `generation`.
+    func perform(generation g: UInt64, _ body: @escaping @Sendable (AMQPConnection) throws -> Void) async throws {
+        try await perform { conn in
+            guard self.currentGeneration == g else { throw QueueError.staleDelivery }
+            try body(conn)
+        }
+    }
+
+    private var currentGeneration: UInt64 { cond.lock(); defer { cond.unlock() }; return generation }
+
+    // MARK: Deliveries
+
+    func nextDelivery() async -> Delivery? {
+        await withCheckedContinuation { (cont: CheckedContinuation<Delivery?, Never>) in
+            cond.lock()
+            if !buffer.isEmpty { let d = buffer.removeFirst(); cond.unlock(); cont.resume(returning: d); return }
+            if !running || !consuming { cond.unlock(); cont.resume(returning: nil); return }
+            waiters.append(cont)
+            cond.unlock()
+        }
+    }
+
+    /// Stops consuming: cancels the consumers, gives back buffered deliveries, wakes waiters with nil.
+    func stopConsuming() async {
+        let (wasConsuming, pending) = takeWaitersAndStop()
+        pending.forEach { $0.resume(returning: nil) }
+        guard wasConsuming else { return }
+        try? await perform { conn in
+            try conn.cancelConsumers()
+            // Deliveries sent before the cancel: give them back.
+            while let r = try conn.receive(timeout: .milliseconds(50)) { try conn.reject(r.deliveryTag, requeue: true) }
+            self.cond.lock()
+            let buffered = self.buffer
+            self.buffer = []
+            let g = self.generation
+            self.cond.unlock()
+            for d in buffered where d.generation == g { try conn.reject(d.tag, requeue: true) }
+        }
+    }
+
+    private func takeWaitersAndStop() -> (Bool, [CheckedContinuation<Delivery?, Never>]) {
+        cond.lock()
+        defer { cond.unlock() }
+        let wasConsuming = consuming
+        consuming = false
+        let pending = waiters
+        waiters = []
+        return (wasConsuming, pending)
+    }
+
+    /// Closes the connection (unacknowledged deliveries return to their queues) and ends the thread.
+    func shutdown() {
+        cond.lock()
+        guard running else { cond.unlock(); return }
+        running = false
+        let pending = waiters
+        waiters = []
+        cond.signal()
+        cond.unlock()
+        pending.forEach { $0.resume(returning: nil) }
+        stopped.wait()
+    }
+
+    // MARK: The thread
+
+    private func main() {
+        let conn = AMQPConnection()
+        var backoff = 0.1
+        var failures = 0
+        while true {
+            cond.lock()
+            if !running {
+                let leftover = commands
+                commands = []
+                cond.unlock()
+                leftover.forEach { $0(AMQPConnection()) }  // fail them: "not connected"
+                break
+            }
+            cond.unlock()
+
+            if !conn.isOpen {
+                do {
+                    try conn.open(endpoint)
+                    try setup(conn)
+                    cond.lock()
+                    generation += 1
+                    buffer = []
+                    connected = true
+                    cond.unlock()
+                    if failures > 0 { logger.notice("reconnected to the broker at \(endpoint.host):\(endpoint.port)") }
+                    backoff = 0.1
+                    failures = 0
+                } catch {
+                    conn.abandon()
+                    failures += 1
+                    if failures == 1 || failures % 20 == 0 {
+                        logger.warning("broker unavailable (\(name)): \(Redactor.shared.redact("\(error)")); retrying with backoff")
+                    }
+                    // Fail waiting commands fast; callers retry with their own backoff.
+                    cond.lock()
+                    let waiting = commands
+                    commands = []
+                    connected = false
+                    cond.unlock()
+                    waiting.forEach { $0(conn) }
+                    let pause = backoff * Double.random(in: 0.7...1.3)
+                    backoff = min(backoff * 2, 10)
+                    cond.lock()
+                    if running { _ = cond.wait(until: Date().addingTimeInterval(pause)) }
+                    cond.unlock()
+                    continue
+                }
+            }
+
+            cond.lock()
+            let work = commands
+            commands = []
+            let pumping = consuming
+            cond.unlock()
+            for command in work { command(conn) }
+            if !work.isEmpty { continue }
+
+            do {
+                if pumping {
+                    if let r = try conn.receive(timeout: .milliseconds(100)) { deliver(r) }
+                } else {
+                    cond.lock()
+                    if commands.isEmpty && running { _ = cond.wait(until: Date().addingTimeInterval(0.2)) }
+                    cond.unlock()
+                    if conn.isOpen { try conn.idle(timeout: .milliseconds(1)) }
+                }
+            } catch {
+                logger.warning("broker connection lost (\(name)): \(Redactor.shared.redact("\(error)"))")
+                conn.abandon()
+                cond.lock(); connected = false; buffer = []; cond.unlock()
+            }
+        }
+        conn.close()
+        stopped.signal()
+    }
+
+    private func deliver(_ r: AMQPConnection.Received) {
+        cond.lock()
+        let stage = stageOfQueue[r.routingKey] ?? Stage(rawValue: r.routingKey) ?? .script
+        let d = Delivery(body: r.body, headers: r.headers, queueStage: stage, redelivered: r.redelivered,
+                         tag: r.deliveryTag, generation: generation)
+        if !waiters.isEmpty {
+            let w = waiters.removeFirst()
+            cond.unlock()
+            w.resume(returning: d)
+        } else {
+            buffer.append(d)
+            cond.unlock()
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Logging
+import Shared
+
+/// Names of ReelForge's exchanges and queues under a prefix (default `reelforge`).
+public struct Topology: Sendable, Hashable {
+    public var prefix: String
+    public var retry: RetryPolicy
+    /// Deliveries of one message before a stage queue parks it (crash loops).
+    public var deliveryLimit: Int
+
+    public init(prefix: String = "reelforge", retry: RetryPolicy = RetryPolicy(), deliveryLimit: Int = 10) {
+        self.prefix = prefix; self.retry = retry; self.deliveryLimit = deliveryLimit
+    }
+
+    public var workExchange: String { "\(prefix).work" }
+    public var delayExchange: String { "\(prefix).delay" }
+    public var parkedExchange: String { "\(prefix).parked" }
+    public func queue(_ s: Stage) -> String { "\(prefix).\(s.rawValue)" }
+    public func parkedQueue(_ s: Stage) -> String { "\(prefix).\(s.rawValue).parked" }
+    public func delayQueue(_ s: Stage, _ d: Duration) -> String { "\(prefix).\(s.rawValue).delay.\(d.milliseconds)ms" }
+    public func delayKey(_ s: Stage, _ d: Duration) -> String { "\(s.rawValue).\(d.milliseconds)ms" }
+
+    /// Every queue, for listings and tests.
+    public var allQueues: [String] {
+        Stage.allCases.flatMap { s in [queue(s), parkedQueue(s)] + retry.allDelays.map { delayQueue(s, $0) } }
+    }
+
+    /// Declares everything; safe to run any number of times with the same settings.
+    func declare(on conn: AMQPConnection) throws {
+        for x in [workExchange, delayExchange, parkedExchange] { try conn.declareExchange(x) }
+        let quorum: [(String, AMQPField)] = [("x-queue-type", .string("quorum"))]
+        let safeDeadLettering: [(String, AMQPField)] = [
+            ("x-dead-letter-strategy", .string("at-least-once")), ("x-overflow", .string("reject-publish")),
+        ]
+        for s in Stage.allCases {
+            try conn.declareQueue(parkedQueue(s), arguments: quorum)
+            try conn.bind(queue: parkedQueue(s), exchange: parkedExchange, key: s.rawValue)
+            try conn.declareQueue(queue(s), arguments: quorum + safeDeadLettering + [
+                ("x-delivery-limit", .int(Int64(deliveryLimit))),
+                ("x-dead-letter-exchange", .string(parkedExchange)),
+                ("x-dead-letter-routing-key", .string(s.rawValue)),
+            ])
+            try conn.bind(queue: queue(s), exchange: workExchange, key: s.rawValue)
+            for d in retry.allDelays {
+                try conn.declareQueue(delayQueue(s, d), arguments: quorum + safeDeadLettering + [
+                    ("x-message-ttl", .int(d.milliseconds)),
+                    ("x-dead-letter-exchange", .string(workExchange)),
+                    ("x-dead-letter-routing-key", .string(s.rawValue)),
+                ])
+                try conn.bind(queue: delayQueue(s, d), exchange: delayExchange, key: delayKey(s, d))
+            }
+        }
+    }
+}
+
+/// The WorkQueue on RabbitMQ through librabbitmq: quorum stage queues with a delivery limit, fixed-TTL delay
+/// queues per stage that dead-letter back to that stage, parking queues; persistent messages, publisher
+/// confirms with `mandatory`, manual acknowledgements.
+public final class RabbitMQWorkQueue: WorkQueue {
+    public let topology: Topology
+    let endpoint: AMQPEndpoint
+    let logger: Logger
+    let codec = JobMessageCodec()
+    private let publisher: AMQPLink
+
+    public init(url: String, topology: Topology, logger: Logger, caCertPath: String? = nil) throws {
+        self.endpoint = try AMQPEndpoint(url: url, caCertPath: caCertPath)
+        self.topology = topology
+        self.logger = logger
+        self.publisher = AMQPLink(endpoint: endpoint, name: "publisher", consumer: false, logger: logger) { _ in }
+    }
+
+    public var endpointDescription: String { endpoint.description }
+
+    public func declareTopology() async throws {
+        let t = topology
+        try await publisher.perform { conn in try t.declare(on: conn) }
+    }
+
+    public func publish(_ message: JobMessage, to stage: Stage) async throws {
+        let (body, headers) = codec.encode(message)
+        try await publish(exchange: topology.workExchange, key: stage.rawValue, body: body, headers: headers)
+    }
+
+    public func publishDelayed(_ message: JobMessage, stage: Stage, delay: Duration) async throws {
+        let (body, headers) = codec.encode(message)
+        let chosen = topology.retry.allDelays.first(where: { $0 >= delay }) ?? topology.retry.allDelays.last!
+        try await publish(exchange: topology.delayExchange, key: topology.delayKey(stage, chosen), body: body, headers: headers)
+    }
+
+    public func park(body: [UInt8], headers: [String: String], stage: Stage, reasonKind: String, reason: String) async throws {
+        var h = headers
+        h[MessageHeader.reason] = reason
+        h[MessageHeader.reasonKind] = reasonKind
+        try await publish(exchange: topology.parkedExchange, key: stage.rawValue, body: body, headers: h)
+    }
+
+    private func publish(exchange: String, key: String, body: [UInt8], headers: [String: String]) async throws {
+        try await publisher.perform { conn in
+            try conn.publishConfirmed(exchange: exchange, routingKey: key, body: body, headers: headers)
+        }
+    }
+
+    public func consume(stages: [Stage], prefetch: Int) async throws -> any DeliverySource {
+        let t = topology
+        var keys: [String: Stage] = [:]
+        for s in stages { keys[s.rawValue] = s; keys[t.queue(s)] = s }
+        let link = AMQPLink(endpoint: endpoint, name: "consumer-" + stages.map(\.rawValue).joined(separator: "+"),
+                            consumer: true, stageOfRoutingKey: keys, logger: logger) { conn in
+            try t.declare(on: conn)
+            try conn.qos(prefetch: max(1, prefetch))
+            for s in stages { try conn.consume(queue: t.queue(s)) }
+        }
+        return RabbitMQDeliverySource(link: link)
+    }
+
+    // MARK: Dead letters
+
+    public func parked(stage: Stage?, limit: Int) async throws -> [ParkedMessage] {
+        try await withBrowser { link, t in
+            try await link.perform { conn -> [ParkedMessage] in
+                var out: [ParkedMessage] = []
+                for s in Stage.allCases where stage == nil || s == stage {
+                    while out.count < limit, let r = try conn.get(queue: t.parkedQueue(s)) {
+                        out.append(ParkedMessage(stage: s, body: r.body, headers: r.headers))
+                    }
+                }
+                try conn.reopenChannel()  // every message read goes back, in order
+                return out
+            }
+        }
+    }
+
+    public func takeParked(stage: Stage?, matching: @escaping @Sendable (ParkedMessage) -> Bool,
+                           handler: @escaping @Sendable (ParkedMessage) async throws -> Void) async throws -> Int {
+        try await withBrowser { link, t in
+            let all = try await link.perform { conn -> [(UInt64, ParkedMessage)] in
+                var out: [(UInt64, ParkedMessage)] = []
+                for s in Stage.allCases where stage == nil || s == stage {
+                    while let r = try conn.get(queue: t.parkedQueue(s)) {
+                        out.append((r.deliveryTag, ParkedMessage(stage: s, body: r.body, headers: r.headers)))
+                    }
+                }
+                return out
+            }
+            var taken = 0
+            do {
+                for (tag, message) in all where matching(message) {
+                    try await handler(message)
+                    try await link.perform { conn in try conn.ack(tag) }
+                    taken += 1
+                }
+            } catch {
+                try? await link.perform { conn in try conn.reopenChannel() }
+                throw error
+            }
+            try await link.perform { conn in try conn.reopenChannel() }
+            return taken
+        }
+    }
+
+    /// Removes every parked message of `stage` (all stages when nil). Returns how many.
+    public func purgeParked(stage: Stage?) async throws -> Int {
+        let t = topology
+        return try await publisher.perform { conn in
+            try Stage.allCases.filter { stage == nil || $0 == stage }.reduce(0) { $0 + (try conn.purge(queue: t.parkedQueue($1))) }
+        }
+    }
+
+    public func depths() async throws -> [String: Int] {
+        let t = topology
+        return try await publisher.perform { conn in
+            var d: [String: Int] = [:]
+            for s in Stage.allCases {
+                d[s.rawValue] = try conn.queueDepth(t.queue(s)) ?? 0
+                d["\(s.rawValue).parked"] = try conn.queueDepth(t.parkedQueue(s)) ?? 0
+                d["\(s.rawValue).delayed"] = try t.retry.allDelays.reduce(0) { $0 + (try conn.queueDepth(t.delayQueue(s, $1)) ?? 0) }
+            }
+            return d
+        }
+    }
+
+    /// Deletes every queue and exchange of the topology (tests and `topology delete`).
+    public func deleteTopology() async throws {
+        let t = topology
+        try await publisher.perform { conn in
+            for q in t.allQueues { try conn.deleteQueue(q) }
+            for x in [t.workExchange, t.delayExchange, t.parkedExchange] { try conn.deleteExchange(x) }
+        }
+    }
+
+    private func withBrowser<T: Sendable>(_ body: (AMQPLink, Topology) async throws -> T) async throws -> T {
+        let link = AMQPLink(endpoint: endpoint, name: "browser", consumer: false, logger: logger) { _ in }
+        defer { link.shutdown() }
+        return try await body(link, topology)
+    }
+
+    public func close() async {
+        publisher.shutdown()
+    }
+}
+
+final class RabbitMQDeliverySource: DeliverySource {
+    let link: AMQPLink
+    init(link: AMQPLink) { self.link = link }
+
+    func next() async throws -> Delivery? { await link.nextDelivery() }
+
+    func ack(_ delivery: Delivery) async throws {
+        try await link.perform(generation: delivery.generation) { conn in try conn.ack(delivery.tag) }
+    }
+
+    func abandon(_ delivery: Delivery) async {
+        try? await link.perform(generation: delivery.generation) { conn in try conn.reject(delivery.tag, requeue: true) }
+    }
+
+    func stop() async {
+        await link.stopConsuming()
+    }
+
+    deinit { link.shutdown() }
+}

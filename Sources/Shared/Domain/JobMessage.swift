@@ -1,0 +1,185 @@
+import Foundation
+
+/// The message that moves a job to a stage. The body is JSON (docs/messages.md); the attempt number of this
+/// stage travels in our own header, `x-reelforge-attempt`, never in the broker's `x-death`.
+public struct JobMessage: Sendable, Hashable {
+    public var jobID: String
+    public var ideaID: String
+    public var stage: Stage
+    /// 1 for the first attempt of `stage`, 2 for its first retry, ...
+    public var attempt: Int
+    /// Present when a producer enqueues a job that does not exist yet in the store.
+    public var newIdea: NewIdea?
+    /// How many times this delivery was put back because another worker held the stage's lease.
+    public var leaseWaits: Int
+
+    public struct NewIdea: Sendable, Hashable {
+        public var text: String
+        public var language: String
+        public var targetSeconds: Int
+        public init(text: String, language: String, targetSeconds: Int) {
+            self.text = text; self.language = language; self.targetSeconds = targetSeconds
+        }
+    }
+
+    public init(jobID: String, ideaID: String, stage: Stage, attempt: Int = 1, newIdea: NewIdea? = nil, leaseWaits: Int = 0) {
+        self.jobID = jobID; self.ideaID = ideaID; self.stage = stage; self.attempt = attempt
+        self.newIdea = newIdea; self.leaseWaits = leaseWaits
+    }
+}
+
+/// Header names ReelForge sets on its messages.
+public enum MessageHeader {
+    public static let attempt = "x-reelforge-attempt"
+    public static let stage = "x-reelforge-stage"
+    public static let jobID = "x-reelforge-job-id"
+    public static let leaseWaits = "x-reelforge-lease-waits"
+    public static let reason = "x-reelforge-reason"
+    public static let reasonKind = "x-reelforge-reason-kind"
+    public static let parkedAt = "x-reelforge-parked-at"
+    public static let parkedBy = "x-reelforge-parked-by"
+}
+
+/// Why a message could not be read. Each case is a clear reason stored with the parked message.
+public enum MessageError: Error, Sendable, Hashable, CustomStringConvertible {
+    case tooLarge(bytes: Int, limit: Int)
+    case invalidUTF8
+    case malformedJSON(String)
+    case notAnObject
+    case missingField(String)
+    case wrongType(field: String, expected: String)
+    case unknownStage(String)
+    case invalidIdentifier(field: String)
+    case ideaTooLong(characters: Int, limit: Int)
+    case unsupportedVersion(Int)
+    case badHeader(String)
+
+    public var description: String {
+        switch self {
+        case .tooLarge(let b, let l): return "message body is \(b) bytes, over the \(l)-byte limit"
+        case .invalidUTF8: return "message body is not valid UTF-8"
+        case .malformedJSON(let why): return "message body is not valid JSON: \(why)"
+        case .notAnObject: return "message body must be a JSON object"
+        case .missingField(let f): return "message lacks required field '\(f)'"
+        case .wrongType(let f, let e): return "field '\(f)' must be \(e)"
+        case .unknownStage(let s): return "unknown stage '\(s.prefix(40))' (expected script, adapt, audio or video)"
+        case .invalidIdentifier(let f): return "field '\(f)' must be 1-64 letters, digits, '-' or '_'"
+        case .ideaTooLong(let c, let l): return "idea text is \(c) characters, over the \(l)-character limit"
+        case .unsupportedVersion(let v): return "message version \(v) is not supported (expected 1)"
+        case .badHeader(let h): return "header \(h) is malformed"
+        }
+    }
+}
+
+/// Encodes and decodes `JobMessage` bodies and headers, validating everything a producer can get wrong.
+public struct JobMessageCodec: Sendable {
+    public static let maxBodyBytes = 64 * 1024
+    public static let maxIdeaCharacters = 2_000
+    public static let version = 1
+
+    public init() {}
+
+    public func encode(_ m: JobMessage) -> (body: [UInt8], headers: [String: String]) {
+        var object: [String: JSONValue] = [
+            "version": .int(Int64(Self.version)),
+            "job_id": .string(m.jobID), "idea_id": .string(m.ideaID), "stage": .string(m.stage.rawValue),
+        ]
+        if let n = m.newIdea {
+            object["idea"] = .string(n.text)
+            object["language"] = .string(n.language)
+            object["duration_seconds"] = .int(Int64(n.targetSeconds))
+        }
+        var headers = [
+            MessageHeader.attempt: String(m.attempt), MessageHeader.stage: m.stage.rawValue,
+            MessageHeader.jobID: m.jobID,
+        ]
+        if m.leaseWaits > 0 { headers[MessageHeader.leaseWaits] = String(m.leaseWaits) }
+        return (Array(JSONValue.object(object).jsonText.utf8), headers)
+    }
+
+    public func decode(body: [UInt8], headers: [String: String]) throws(MessageError) -> JobMessage {
+        guard body.count <= Self.maxBodyBytes else { throw .tooLarge(bytes: body.count, limit: Self.maxBodyBytes) }
+        guard let text = String(validatingUTF8CString: body) else { throw .invalidUTF8 }
+        let value: JSONValue
+        do { value = try JSONValue.parse(Data(text.utf8)) } catch {
+            throw .malformedJSON(Self.shortReason(error))
+        }
+        guard case .object(let o) = value else { throw .notAnObject }
+
+        if let v = o["version"] {
+            guard let n = v.intValue else { throw .wrongType(field: "version", expected: "an integer") }
+            guard n == Self.version else { throw .unsupportedVersion(n) }
+        }
+        let jobID = try Self.identifier(o, "job_id")
+        let ideaID = try Self.identifier(o, "idea_id")
+        guard let stageValue = o["stage"] else { throw .missingField("stage") }
+        guard let stageText = stageValue.stringValue else { throw .wrongType(field: "stage", expected: "a string") }
+        guard let stage = Stage(rawValue: stageText) else { throw .unknownStage(stageText) }
+
+        var newIdea: JobMessage.NewIdea?
+        if let ideaValue = o["idea"] {
+            guard let ideaText = ideaValue.stringValue else { throw .wrongType(field: "idea", expected: "a string") }
+            let trimmed = ideaText.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !trimmed.isEmpty else { throw .wrongType(field: "idea", expected: "a non-empty string") }
+            guard trimmed.count <= Self.maxIdeaCharacters else {
+                throw .ideaTooLong(characters: trimmed.count, limit: Self.maxIdeaCharacters)
+            }
+            var language = "en"
+            if let l = o["language"] {
+                guard let s = l.stringValue, ["en", "fr"].contains(s) else {
+                    throw .wrongType(field: "language", expected: "\"en\" or \"fr\"")
+                }
+                language = s
+            }
+            var seconds = 30
+            if let d = o["duration_seconds"] {
+                guard let n = d.intValue, (5...600).contains(n) else {
+                    throw .wrongType(field: "duration_seconds", expected: "an integer from 5 to 600")
+                }
+                seconds = n
+            }
+            newIdea = .init(text: trimmed, language: language, targetSeconds: seconds)
+        }
+
+        let attempt = try Self.headerInt(headers, MessageHeader.attempt, default: 1, range: 1...1_000)
+        let waits = try Self.headerInt(headers, MessageHeader.leaseWaits, default: 0, range: 0...1_000_000)
+        return JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits)
+    }
+
+    private static func identifier(_ o: [String: JSONValue], _ field: String) throws(MessageError) -> String {
+        guard let v = o[field] else { throw .missingField(field) }
+        guard let s = v.stringValue else { throw .wrongType(field: field, expected: "a string") }
+        guard Identifier.isValid(s) else { throw .invalidIdentifier(field: field) }
+        return s
+    }
+
+    private static func headerInt(_ h: [String: String], _ name: String, default d: Int, range: ClosedRange<Int>) throws(MessageError) -> Int {
+        guard let raw = h[name] else { return d }
+        guard let n = Int(raw), range.contains(n) else { throw .badHeader(name) }
+        return n
+    }
+
+    private static func shortReason(_ error: Error) -> String {
+        if case DecodingError.dataCorrupted(let ctx) = error {
+            return (ctx.underlyingError.map { "\($0.localizedDescription)" } ?? ctx.debugDescription)
+        }
+        return "\(type(of: error))"
+    }
+}
+
+extension String {
+    /// Strict UTF-8 decoding of bytes (nil on any invalid sequence).
+    init?(validatingUTF8CString bytes: [UInt8]) {
+        var it = bytes.makeIterator()
+        var decoder = UTF8()
+        var scalars = String.UnicodeScalarView()
+        loop: while true {
+            switch decoder.decode(&it) {
+            case .scalarValue(let s): scalars.append(s)
+            case .emptyInput: break loop
+            case .error: return nil
+            }
+        }
+        self = String(scalars)
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+
+/// One entry of an idea's error history.
+public struct ErrorEntry: Codable, Sendable, Hashable {
+    public var stage: Stage
+    public var kind: String          // transient | permanent | exhausted | poison | lease
+    public var message: String       // already redacted
+    public var attempt: Int
+    public var at: Date
+    public init(stage: Stage, kind: String, message: String, attempt: Int, at: Date) {
+        self.stage = stage; self.kind = kind; self.message = message; self.attempt = attempt; self.at = at
+    }
+}
+
+/// One paid (or free) provider call, for the cost ledger.
+public struct CostEntry: Codable, Sendable, Hashable {
+    public var stage: Stage
+    public var attempt: Int
+    public var provider: String
+    public var units: Double         // tokens, characters, seconds: see `unit`
+    public var unit: String
+    public var costUSD: Double
+    public var at: Date
+    public init(stage: Stage, attempt: Int, provider: String, units: Double, unit: String, costUSD: Double, at: Date) {
+        self.stage = stage; self.attempt = attempt; self.provider = provider
+        self.units = units; self.unit = unit; self.costUSD = costUSD; self.at = at
+    }
+}
+
+/// A stored binary artifact (GridFS file, embedded file).
+public struct ArtifactRef: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var contentType: String
+    public var size: Int
+    public init(id: String, name: String, contentType: String, size: Int) {
+        self.id = id; self.name = name; self.contentType = contentType; self.size = size
+    }
+}
+
+/// What one stage produced: small values kept inline, files stored in the artifact store.
+public struct StageArtifact: Codable, Sendable, Hashable {
+    public var inline: [String: JSONValue]
+    public var files: [String: ArtifactRef]
+    public var attempt: Int
+    public var producedAt: Date
+    public init(inline: [String: JSONValue] = [:], files: [String: ArtifactRef] = [:], attempt: Int, producedAt: Date) {
+        self.inline = inline; self.files = files; self.attempt = attempt; self.producedAt = producedAt
+    }
+}
+
+/// A document of the `ideas` collection.
+public struct IdeaRecord: Codable, Sendable, Hashable {
+    public var id: String
+    public var idea: String
+    public var language: String
+    public var targetSeconds: Int
+    public var status: JobStatus
+    public var lastSuccessfulStep: Checkpoint?
+    public var progressPercentage: Int
+    public var currentStep: Stage?
+    public var artifacts: [Stage: StageArtifact]
+    public var errors: [ErrorEntry]
+    public var costs: [CostEntry]
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(id: String, idea: String, language: String, targetSeconds: Int, now: Date) {
+        self.id = id; self.idea = idea; self.language = language; self.targetSeconds = targetSeconds
+        self.status = .queued; self.lastSuccessfulStep = nil; self.progressPercentage = 0; self.currentStep = nil
+        self.artifacts = [:]; self.errors = []; self.costs = []; self.createdAt = now; self.updatedAt = now
+    }
+
+    /// True when `stage` has succeeded and its checkpoint is recorded.
+    public func isDone(_ stage: Stage) -> Bool {
+        guard let last = lastSuccessfulStep else { return false }
+        return last.stage >= stage
+    }
+}
+
+/// The lease a worker holds on one stage of a job while it runs it.
+public struct Lease: Codable, Sendable, Hashable {
+    public var stage: Stage
+    public var owner: String
+    public var expiresAt: Date
+    public init(stage: Stage, owner: String, expiresAt: Date) {
+        self.stage = stage; self.owner = owner; self.expiresAt = expiresAt
+    }
+}
+
+/// A document of the `video_queue` collection.
+public struct JobRecord: Codable, Sendable, Hashable {
+    public var jobID: String
+    public var ideaID: String
+    public var status: JobStatus
+    public var startFrom: Stage
+    public var retryCount: Int
+    public var maxRetries: Int
+    /// Attempts per stage: how many times a worker claimed and began the stage.
+    public var attempts: [Stage: Int]
+    public var lease: Lease?
+    /// Stages whose message was published and confirmed (so a duplicate delivery does not forward again).
+    public var dispatched: Set<Stage>
+    public var lastError: ErrorEntry?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(jobID: String, ideaID: String, startFrom: Stage = .script, maxRetries: Int, now: Date) {
+        self.jobID = jobID; self.ideaID = ideaID; self.status = .queued; self.startFrom = startFrom
+        self.retryCount = 0; self.maxRetries = maxRetries; self.attempts = [:]; self.lease = nil
+        self.dispatched = [startFrom]; self.lastError = nil; self.createdAt = now; self.updatedAt = now
+    }
+}
+
+/// Identifiers: letters, digits, `-` and `_`, 1 to 64 characters. Safe in file names and queue headers.
+public enum Identifier {
+    public static func isValid(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.count <= 64 && s.utf8.allSatisfy {
+            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+        }
+    }
+
+    /// A new random identifier with a readable prefix, e.g. `idea_3f9a…`.
+    public static func make(_ prefix: String) -> String {
+        var g = SystemRandomNumberGenerator()
+        let hex = (0..<12).map { _ in String(UInt8.random(in: 0...255, using: &g), radix: 16) }
+            .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
+        return "\(prefix)_\(hex)"
+    }
+}

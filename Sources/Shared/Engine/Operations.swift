@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+
+/// What the CLI does, over any backends: submit, status, dead letters, retry.
+public struct Operations: Sendable {
+    public let queue: any WorkQueue
+    public let store: any JobStore
+    public let maxRetries: Int
+
+    public init(queue: any WorkQueue, store: any JobStore, maxRetries: Int) {
+        self.queue = queue; self.store = store; self.maxRetries = maxRetries
+    }
+
+    public struct Submitted: Sendable, Codable, Hashable {
+        public var ideaID: String
+        public var jobID: String
+        enum CodingKeys: String, CodingKey { case ideaID = "idea_id", jobID = "job_id" }
+    }
+
+    /// Stores a new idea and its job, then enqueues its first stage.
+    public func submit(idea text: String, language: String = "en", seconds: Int = 30) async throws -> Submitted {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw ConfigError.invalid("idea", "is empty") }
+        guard trimmed.count <= JobMessageCodec.maxIdeaCharacters else {
+            throw ConfigError.invalid("idea", "is \(trimmed.count) characters, over the \(JobMessageCodec.maxIdeaCharacters)-character limit")
+        }
+        guard ["en", "fr"].contains(language) else { throw ConfigError.invalid("--lang", "must be en or fr") }
+        guard (5...600).contains(seconds) else { throw ConfigError.invalid("--duration", "must be 5 to 600 seconds") }
+        let now = Date()
+        let idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)
+        let job = JobRecord(jobID: Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
+        try await store.create(idea: idea, job: job)
+        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
+                                           newIdea: .init(text: trimmed, language: language, targetSeconds: seconds)), to: .script)
+        return Submitted(ideaID: idea.id, jobID: job.jobID)
+    }
+
+    /// Sends parked jobs back to the stage that failed, with a fresh retry budget for that stage.
+    /// Earlier stages keep their checkpoints and counts and are not run again. Returns the replayed job ids.
+    @discardableResult
+    public func replay(jobID: String?, stage: Stage? = nil) async throws -> [String] {
+        let store = self.store, queue = self.queue
+        let codec = JobMessageCodec()
+        let replayed = Mutex<[String]>([])
+        _ = try await queue.takeParked(stage: stage, matching: { m in jobID == nil || m.jobID == jobID }) { parked in
+            guard let message = try? codec.decode(body: parked.body, headers: [:]) else {
+                throw ConfigError.invalid("parked message", "cannot be replayed: its body is not a job message (\(parked.reason)); purge it instead")
+            }
+            guard try await store.job(message.jobID) != nil else {
+                throw ConfigError.invalid("parked message", "names job \(message.jobID), which does not exist")
+            }
+            try await store.reopen(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, at: Date())
+            try await queue.publish(JobMessage(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, attempt: 1), to: parked.stage)
+            replayed.withLock { $0.append(message.jobID) }
+        }
+        return replayed.withLock { $0 }
+    }
+
+    /// Retries an idea's job from the stage after its checkpoint (or from `from`, running that stage and the
+    /// ones after it again). Its parked messages are removed. Returns the stage it starts at, nil when complete.
+    public func retry(ideaID: String, from: Stage? = nil) async throws -> Stage? {
+        guard let job = try await store.jobs(ideaID: ideaID).last else { throw StoreError.notFound("job of idea \(ideaID)") }
+        if let from { try await store.rewind(ideaID: ideaID, toBefore: from, at: Date()) }
+        guard let idea = try await store.idea(ideaID) else { throw StoreError.notFound("idea \(ideaID)") }
+        guard let stage = ResumePlanner.nextStage(after: idea.lastSuccessfulStep) else { return nil }
+        _ = try await queue.takeParked(stage: nil, matching: { $0.jobID == job.jobID }, handler: { _ in })
+        try await store.reopen(jobID: job.jobID, ideaID: ideaID, stage: stage, at: Date())
+        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: ideaID, stage: stage, attempt: 1), to: stage)
+        return stage
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+public enum StoreError: Error, Sendable, CustomStringConvertible {
+    case duplicate(String)
+    case notFound(String)
+    case backend(String)
+
+    public var description: String {
+        switch self {
+        case .duplicate(let s): return "already exists: \(s)"
+        case .notFound(let s): return "not found: \(s)"
+        case .backend(let s): return "store: \(s)"
+        }
+    }
+}
+
+/// The outcome of claiming a stage of a job.
+public enum ClaimResult: Sendable, Hashable {
+    case claimed(JobRecord)
+    /// Another worker holds an unexpired lease on this stage.
+    case held(Lease)
+    case missing
+}
+
+/// A stage's success, written as one update of the idea (checkpoint, progress, artifact, cost) plus the job.
+public struct CheckpointWrite: Sendable {
+    public var jobID: String
+    public var ideaID: String
+    public var stage: Stage
+    public var artifact: StageArtifact
+    public var owner: String
+    public var at: Date
+    public init(jobID: String, ideaID: String, stage: Stage, artifact: StageArtifact, owner: String, at: Date) {
+        self.jobID = jobID; self.ideaID = ideaID; self.stage = stage; self.artifact = artifact; self.owner = owner; self.at = at
+    }
+}
+
+/// Durable ideas, jobs and checkpoints (MongoDB `ideas` and `video_queue`, or the embedded store).
+public protocol JobStore: Sendable {
+    /// Creates indexes (idempotent).
+    func prepare() async throws
+    /// Inserts a new idea and its job; `StoreError.duplicate` when either id exists.
+    func create(idea: IdeaRecord, job: JobRecord) async throws
+    func idea(_ id: String) async throws -> IdeaRecord?
+    func job(_ id: String) async throws -> JobRecord?
+    /// Newest first.
+    func ideas(limit: Int) async throws -> [IdeaRecord]
+    func jobs(ideaID: String) async throws -> [JobRecord]
+
+    /// Claims `stage` of a job with a lease until `until`, counting one attempt. Fails with `.held` while a
+    /// lease on the same stage (even this owner's: two deliveries in one worker) has not expired at `now`.
+    func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult
+    /// Extends a lease this owner holds; false if it no longer holds it.
+    func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool
+    /// Records a success. The idea's `last_successful_step` only moves forward; returns false when the
+    /// checkpoint was already at or past this stage (another run got there first).
+    func checkpoint(_ write: CheckpointWrite) async throws -> Bool
+    /// Appends a provider call to the idea's cost ledger.
+    func recordCost(ideaID: String, _ entry: CostEntry) async throws
+    /// Records a failure in the idea's error history and the job, releases this owner's lease; `final` marks
+    /// job and idea `failed`, `retrying` counts a retry.
+    func recordFailure(jobID: String, ideaID: String, _ entry: ErrorEntry, owner: String, final: Bool, retrying: Bool) async throws
+    /// Releases this owner's lease without other change.
+    func release(jobID: String, stage: Stage, owner: String) async throws
+    /// Notes that `stage`'s message was published and confirmed.
+    func markDispatched(jobID: String, stage: Stage) async throws
+    /// Marks job and idea completed.
+    func markCompleted(jobID: String, ideaID: String, at: Date) async throws
+    /// Before a replay or retry: job and idea back to `queued`, `stage` dispatched.
+    func reopen(jobID: String, ideaID: String, stage: Stage, at: Date) async throws
+    /// Moves the idea's checkpoint back so that `stage` runs again (an explicit re-run).
+    func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws
+}
+
+/// Binary artifacts (GridFS bucket, or files of the embedded store). Ids are chosen by the caller and
+/// deterministic per idea, stage and name, so a re-run replaces rather than duplicates.
+public protocol ArtifactStore: Sendable {
+    func put(id: String, name: String, contentType: String, from file: URL) async throws -> ArtifactRef
+    func get(id: String, to file: URL) async throws
+    func delete(id: String) async throws
+    /// Ids stored under `prefix`.
+    func list(prefix: String) async throws -> [String]
+}

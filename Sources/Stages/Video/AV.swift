@@ -1,0 +1,279 @@
+import CFFmpeg
+import Foundation
+import Shared
+
+/// An error from the ffmpeg libraries, with their message.
+public struct AVError: Error, CustomStringConvertible, Sendable {
+    public var code: Int32
+    public var what: String
+    public var description: String {
+        var buf = [CChar](repeating: 0, count: 256)
+        av_strerror(code, &buf, buf.count)
+        let text = String(decoding: buf.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "\(what): \(text) (\(code))"
+    }
+}
+
+@discardableResult
+func av(_ rc: Int32, _ what: @autoclosure () -> String) throws -> Int32 {
+    if rc < 0 { throw AVError(code: rc, what: what()) }
+    return rc
+}
+
+/// Decodes any audio file libavformat reads into planar float at `sampleRate` and `channels`, in pieces,
+/// so a long narration never sits whole in memory.
+final class AudioDecoder {
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var codec: UnsafeMutablePointer<AVCodecContext>?
+    private var swr: OpaquePointer?
+    private let packet = av_packet_alloc()
+    private let frame = av_frame_alloc()
+    private let streamIndex: Int32
+    private var drained = false
+    let sampleRate: Int32
+    let channels: Int32
+    /// Duration of the file in seconds (from the container, or nil).
+    let duration: Double?
+
+    init(path: String, sampleRate: Int32, channels: Int32) throws {
+        self.sampleRate = sampleRate; self.channels = channels
+        try av(avformat_open_input(&format, path, nil, nil), "open \(URL(fileURLWithPath: path).lastPathComponent)")
+        try av(avformat_find_stream_info(format, nil), "read stream info")
+        var decoder: UnsafePointer<AVCodec>?
+        streamIndex = try av(av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, &decoder, 0), "find an audio stream")
+        let stream = format!.pointee.streams[Int(streamIndex)]!
+        codec = avcodec_alloc_context3(decoder)
+        try av(avcodec_parameters_to_context(codec, stream.pointee.codecpar), "decoder parameters")
+        try av(avcodec_open2(codec, decoder, nil), "open the audio decoder")
+        var outLayout = AVChannelLayout()
+        av_channel_layout_default(&outLayout, channels)
+        var inLayout = codec!.pointee.ch_layout
+        if inLayout.order == AV_CHANNEL_ORDER_UNSPEC { av_channel_layout_default(&inLayout, inLayout.nb_channels) }
+        try av(swr_alloc_set_opts2(&swr, &outLayout, AV_SAMPLE_FMT_FLTP, sampleRate,
+                                   &inLayout, codec!.pointee.sample_fmt, codec!.pointee.sample_rate, 0, nil), "resampler")
+        try av(swr_init(swr), "start the resampler")
+        let d = format!.pointee.duration
+        duration = d > 0 ? Double(d) / Double(AV_TIME_BASE) : nil
+    }
+
+    deinit {
+        var p: UnsafeMutablePointer<AVPacket>? = packet
+        av_packet_free(&p)
+        var f: UnsafeMutablePointer<AVFrame>? = frame
+        av_frame_free(&f)
+        swr_free(&swr)
+        avcodec_free_context(&codec)
+        avformat_close_input(&format)
+    }
+
+    /// Appends the next decoded samples to `fifo`; false once the file is exhausted and flushed.
+    func decodeMore(into fifo: OpaquePointer) throws -> Bool {
+        if drained { return false }
+        while true {
+            let rc = avcodec_receive_frame(codec, frame)
+            if rc == 0 {
+                try push(frame, into: fifo)
+                av_frame_unref(frame)
+                return true
+            }
+            if rc == rf_averror_eof() {
+                // Flush what the resampler holds.
+                try push(nil, into: fifo)
+                drained = true
+                return false
+            }
+            if rc != rf_averror_eagain() { try av(rc, "decode audio") }
+            let r = av_read_frame(format, packet)
+            if r == rf_averror_eof() {
+                try av(avcodec_send_packet(codec, nil), "flush the audio decoder")
+                continue
+            }
+            try av(r, "read audio")
+            defer { av_packet_unref(packet) }
+            if packet!.pointee.stream_index == streamIndex { try av(avcodec_send_packet(codec, packet), "decode audio") }
+        }
+    }
+
+    private func push(_ input: UnsafeMutablePointer<AVFrame>?, into fifo: OpaquePointer) throws {
+        let inCount = input?.pointee.nb_samples ?? 0
+        let outCount = swr_get_out_samples(swr, inCount)
+        guard outCount > 0 else { return }
+        var planes: UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?
+        try av(av_samples_alloc_array_and_samples(&planes, nil, channels, outCount, AV_SAMPLE_FMT_FLTP, 0), "audio buffer")
+        defer { av_freep(&planes![0]); av_freep(&planes) }
+        let converted: Int32
+        if let input {
+            converted = try withExtendedDataPointer(input) { inData in
+                try av(swr_convert(swr, planes, outCount, inData, inCount), "resample")
+            }
+        } else {
+            converted = try av(swr_convert(swr, planes, outCount, nil, 0), "flush the resampler")
+        }
+        if converted > 0 {
+            _ = planes!.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: Int(channels)) {
+                av_audio_fifo_write(fifo, $0, converted)
+            }
+        }
+    }
+
+    private func withExtendedDataPointer<T>(_ f: UnsafeMutablePointer<AVFrame>, _ body: (UnsafeMutablePointer<UnsafePointer<UInt8>?>) throws -> T) rethrows -> T {
+        try f.pointee.extended_data.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { try body($0) }
+    }
+}
+
+/// Writes H.264 (libx264, yuv420p) and AAC into an MP4 with faststart. Frames are pushed one at a time.
+final class MP4Writer {
+    struct Options {
+        var width: Int32
+        var height: Int32
+        var fps: Int32
+        var preset: String
+        var crf: Int
+        var threads: Int32
+        var audioSampleRate: Int32 = 48_000
+        var audioChannels: Int32 = 2
+        var audioBitRate: Int64 = 128_000
+    }
+
+    let options: Options
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var video: UnsafeMutablePointer<AVCodecContext>?
+    private var audio: UnsafeMutablePointer<AVCodecContext>?
+    private var videoStream: UnsafeMutablePointer<AVStream>?
+    private var audioStream: UnsafeMutablePointer<AVStream>?
+    let frame: UnsafeMutablePointer<AVFrame>
+    private let audioFrame: UnsafeMutablePointer<AVFrame>
+    private let packet = av_packet_alloc()!
+    private(set) var videoFrames: Int64 = 0
+    private(set) var audioSamples: Int64 = 0
+    private var finished = false
+
+    init(path: String, options: Options) throws {
+        self.options = options
+        try av(avformat_alloc_output_context2(&format, nil, "mp4", path), "create the MP4 container")
+        guard let x264 = avcodec_find_encoder_by_name("libx264") else {
+            throw AVError(code: -1, what: "the libx264 encoder is not available in this libavcodec")
+        }
+        guard let aac = avcodec_find_encoder(AV_CODEC_ID_AAC) else { throw AVError(code: -1, what: "no AAC encoder") }
+        let globalHeader = (format!.pointee.oformat.pointee.flags & 0x0040) != 0  // AVFMT_GLOBALHEADER
+
+        videoStream = avformat_new_stream(format, nil)
+        video = avcodec_alloc_context3(x264)
+        guard let v = video else { throw AVError(code: -1, what: "video encoder context") }
+        v.pointee.width = options.width
+        v.pointee.height = options.height
+        v.pointee.pix_fmt = AV_PIX_FMT_YUV420P
+        v.pointee.time_base = AVRational(num: 1, den: options.fps)
+        v.pointee.framerate = AVRational(num: options.fps, den: 1)
+        v.pointee.gop_size = options.fps * 2
+        v.pointee.thread_count = options.threads
+        if globalHeader { v.pointee.flags |= 1 << 22 }  // AV_CODEC_FLAG_GLOBAL_HEADER
+        av_opt_set(v.pointee.priv_data, "preset", options.preset, 0)
+        av_opt_set(v.pointee.priv_data, "crf", String(options.crf), 0)
+        try av(avcodec_open2(v, x264, nil), "open libx264 (preset \(options.preset))")
+        try av(avcodec_parameters_from_context(videoStream!.pointee.codecpar, v), "video stream parameters")
+        videoStream!.pointee.time_base = v.pointee.time_base
+
+        audioStream = avformat_new_stream(format, nil)
+        audio = avcodec_alloc_context3(aac)
+        guard let a = audio else { throw AVError(code: -1, what: "audio encoder context") }
+        a.pointee.sample_fmt = AV_SAMPLE_FMT_FLTP
+        a.pointee.sample_rate = options.audioSampleRate
+        a.pointee.bit_rate = options.audioBitRate
+        av_channel_layout_default(&a.pointee.ch_layout, options.audioChannels)
+        a.pointee.time_base = AVRational(num: 1, den: options.audioSampleRate)
+        if globalHeader { a.pointee.flags |= 1 << 22 }
+        try av(avcodec_open2(a, aac, nil), "open the AAC encoder")
+        try av(avcodec_parameters_from_context(audioStream!.pointee.codecpar, a), "audio stream parameters")
+        audioStream!.pointee.time_base = a.pointee.time_base
+
+        frame = av_frame_alloc()
+        frame.pointee.format = AV_PIX_FMT_YUV420P.rawValue
+        frame.pointee.width = options.width
+        frame.pointee.height = options.height
+        try av(av_frame_get_buffer(frame, 0), "video frame")
+        audioFrame = av_frame_alloc()
+        audioFrame.pointee.format = AV_SAMPLE_FMT_FLTP.rawValue
+        audioFrame.pointee.nb_samples = a.pointee.frame_size
+        audioFrame.pointee.sample_rate = options.audioSampleRate
+        av_channel_layout_default(&audioFrame.pointee.ch_layout, options.audioChannels)
+        try av(av_frame_get_buffer(audioFrame, 0), "audio frame")
+
+        if (format!.pointee.oformat.pointee.flags & 0x0001) == 0 {  // !AVFMT_NOFILE
+            try av(avio_open(&format!.pointee.pb, path, 2 /* AVIO_FLAG_WRITE */), "open \(URL(fileURLWithPath: path).lastPathComponent) for writing")
+        }
+        var opts: OpaquePointer?
+        av_dict_set(&opts, "movflags", "+faststart", 0)
+        defer { av_dict_free(&opts) }
+        try av(avformat_write_header(format, &opts), "write the MP4 header")
+    }
+
+    deinit {
+        if !finished, let f = format, f.pointee.pb != nil { avio_closep(&format!.pointee.pb) }
+        var vf: UnsafeMutablePointer<AVFrame>? = frame
+        av_frame_free(&vf)
+        var af: UnsafeMutablePointer<AVFrame>? = audioFrame
+        av_frame_free(&af)
+        var p: UnsafeMutablePointer<AVPacket>? = packet
+        av_packet_free(&p)
+        avcodec_free_context(&video)
+        avcodec_free_context(&audio)
+        avformat_free_context(format)
+    }
+
+    var audioFrameSize: Int32 { audio!.pointee.frame_size }
+
+    /// Makes `frame` writable; the caller fills its planes, then calls `encodeVideoFrame()`.
+    func prepareVideoFrame() throws { try av(av_frame_make_writable(frame), "video frame") }
+
+    func encodeVideoFrame() throws {
+        frame.pointee.pts = videoFrames
+        videoFrames += 1
+        try av(avcodec_send_frame(video, frame), "encode video")
+        try drain(video!, stream: videoStream!, duration: 1)
+    }
+
+    /// Encodes `count` samples from the fifo (padding with silence when it holds fewer).
+    func encodeAudio(from fifo: OpaquePointer, count: Int32) throws {
+        try av(av_frame_make_writable(audioFrame), "audio frame")
+        audioFrame.pointee.nb_samples = count
+        let got = withUnsafeMutablePointer(to: &audioFrame.pointee.data) { data in
+            data.withMemoryRebound(to: UnsafeMutableRawPointer?.self, capacity: 8) { av_audio_fifo_read(fifo, $0, count) }
+        }
+        if got < count {
+            // Pad with silence (the narration ended before the last video frame).
+            for ch in 0..<Int(options.audioChannels) {
+                if let plane = audioFrame.pointee.extended_data[ch] {
+                    let floats = UnsafeMutableRawPointer(plane).assumingMemoryBound(to: Float.self)
+                    for i in Int(max(0, got))..<Int(count) { floats[i] = 0 }
+                }
+            }
+        }
+        audioFrame.pointee.pts = audioSamples
+        audioSamples += Int64(count)
+        try av(avcodec_send_frame(audio, audioFrame), "encode audio")
+        try drain(audio!, stream: audioStream!, duration: Int64(count))
+    }
+
+    private func drain(_ ctx: UnsafeMutablePointer<AVCodecContext>, stream: UnsafeMutablePointer<AVStream>, duration: Int64) throws {
+        while true {
+            let rc = avcodec_receive_packet(ctx, packet)
+            if rc == rf_averror_eagain() || rc == rf_averror_eof() { return }
+            try av(rc, "receive a packet")
+            if packet.pointee.duration == 0 { packet.pointee.duration = duration }
+            av_packet_rescale_ts(packet, ctx.pointee.time_base, stream.pointee.time_base)
+            packet.pointee.stream_index = stream.pointee.index
+            try av(av_interleaved_write_frame(format, packet), "write a packet")
+        }
+    }
+
+    func finish() throws {
+        try av(avcodec_send_frame(video, nil), "flush video")
+        try drain(video!, stream: videoStream!, duration: 1)
+        try av(avcodec_send_frame(audio, nil), "flush audio")
+        try drain(audio!, stream: audioStream!, duration: Int64(audioFrameSize))
+        try av(av_write_trailer(format), "write the MP4 trailer")
+        try av(avio_closep(&format!.pointee.pb), "close the MP4")
+        finished = true
+    }
+}

@@ -1,0 +1,143 @@
+import CFFmpeg
+import Foundation
+import Shared
+
+/// An RGB colour, parsed from `#RRGGBB` or a few names.
+public struct RGB: Sendable, Hashable {
+    public var r: UInt8, g: UInt8, b: UInt8
+    public init(r: UInt8, g: UInt8, b: UInt8) { self.r = r; self.g = g; self.b = b }
+
+    public init?(parsing text: String) {
+        let names: [String: (UInt8, UInt8, UInt8)] = ["black": (0, 0, 0), "white": (255, 255, 255), "navy": (16, 24, 64),
+                                                      "teal": (0, 96, 96), "purple": (64, 24, 96), "gray": (64, 64, 64)]
+        if let n = names[text.lowercased()] { self.init(r: n.0, g: n.1, b: n.2); return }
+        var hex = text
+        if hex.hasPrefix("#") { hex.removeFirst() }
+        guard hex.count == 6, let v = UInt32(hex, radix: 16) else { return nil }
+        self.init(r: UInt8(v >> 16 & 0xFF), g: UInt8(v >> 8 & 0xFF), b: UInt8(v & 0xFF))
+    }
+
+    /// BT.601 limited-range YUV, as libx264 expects for yuv420p.
+    var yuv: (UInt8, UInt8, UInt8) {
+        let r = Double(self.r), g = Double(self.g), b = Double(self.b)
+        let y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
+        let u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
+        let v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
+        func c(_ x: Double) -> UInt8 { UInt8(max(0, min(255, x.rounded()))) }
+        return (c(y), c(u), c(v))
+    }
+}
+
+/// Settings of a render.
+public struct RenderOptions: Sendable, Hashable {
+    public var width: Int = 1080
+    public var height: Int = 1920
+    public var fps: Int = 30
+    public var preset: String = "veryfast"
+    public var crf: Int = 23
+    public var threads: Int = 0
+    /// Top and bottom colours of a vertical gradient (the same colour twice for a solid background).
+    public var backgroundTop = RGB(r: 24, g: 28, b: 64)
+    public var backgroundBottom = RGB(r: 8, g: 8, b: 20)
+    public init() {}
+}
+
+/// What a render produced.
+public struct RenderResult: Sendable {
+    public var frames: Int
+    public var duration: Double
+}
+
+/// Renders narration over a background into an H.264/AAC MP4, in-process on the ffmpeg libraries. Frames
+/// stream through one reusable buffer; audio is decoded in pieces: memory stays bounded whatever the length.
+public struct VideoRenderer: Sendable {
+    public var options: RenderOptions
+    private static let pool = BlockingPool(threads: 1, name: "render")
+
+    public init(options: RenderOptions = RenderOptions()) { self.options = options }
+
+    public func render(audio: URL, to output: URL, progress: (@Sendable (Double) -> Void)? = nil) async throws -> RenderResult {
+        let o = options
+        return try await Self.pool.run { try Self.renderBlocking(audio: audio, output: output, options: o, progress: progress) }
+    }
+
+    static func renderBlocking(audio: URL, output: URL, options o: RenderOptions, progress: (@Sendable (Double) -> Void)?) throws -> RenderResult {
+        let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        let channels: Int32 = 2, rate: Int32 = 48_000
+        let decoder = try AudioDecoder(path: audio.path, sampleRate: rate, channels: channels)
+        guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, 4096) else { throw AVError(code: -1, what: "audio fifo") }
+        defer { av_audio_fifo_free(fifo) }
+        // Know the exact length first (decode is cheap next to encoding): count samples in one pass.
+        var total: Int64 = 0
+        do {
+            let counter = try AudioDecoder(path: audio.path, sampleRate: rate, channels: channels)
+            guard let scratch = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, 4096) else { throw AVError(code: -1, what: "fifo") }
+            defer { av_audio_fifo_free(scratch) }
+            while try counter.decodeMore(into: scratch) {
+                total += Int64(av_audio_fifo_size(scratch))
+                av_audio_fifo_drain(scratch, av_audio_fifo_size(scratch))
+            }
+            total += Int64(av_audio_fifo_size(scratch))
+        }
+        guard total > 0 else { throw StageFailure.permanent("the narration audio is empty") }
+        let duration = Double(total) / Double(rate)
+        let frames = max(1, Int((duration * Double(o.fps)).rounded(.up)))
+        let videoEnd = Double(frames) / Double(o.fps)
+        let totalSamples = Int64((videoEnd * Double(rate)).rounded())
+
+        let writer = try MP4Writer(path: partial.path, options: .init(
+            width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
+            threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
+        let background = Background(options: o)
+        var audioDone = false
+        for i in 0..<frames {
+            // Keep audio ahead of video so the muxer interleaves without buffering much.
+            let needSamples = min(totalSamples, Int64((Double(i + 1) / Double(o.fps) * Double(rate)).rounded()) + Int64(writer.audioFrameSize))
+            while writer.audioSamples < needSamples {
+                let size = writer.audioFrameSize
+                while !audioDone && av_audio_fifo_size(fifo) < size { audioDone = !(try decoder.decodeMore(into: fifo)) }
+                let count = Int32(min(Int64(size), totalSamples - writer.audioSamples))
+                try writer.encodeAudio(from: fifo, count: count)
+            }
+            try writer.prepareVideoFrame()
+            background.fill(writer.frame)
+            try writer.encodeVideoFrame()
+            if let progress, i % 15 == 0 { progress(Double(i) / Double(frames)) }
+        }
+        try writer.finish()
+        try? FileManager.default.removeItem(at: output)
+        try FileManager.default.moveItem(at: partial, to: output)
+        progress?(1)
+        return RenderResult(frames: frames, duration: videoEnd)
+    }
+}
+
+/// A vertical gradient converted once into YUV rows, copied into each frame.
+final class Background {
+    let yRows: [UInt8], uRows: [UInt8], vRows: [UInt8]
+    let width: Int, height: Int
+
+    init(options o: RenderOptions) {
+        width = o.width; height = o.height
+        var y = [UInt8](repeating: 0, count: o.height), u = [UInt8](repeating: 0, count: o.height / 2), v = [UInt8](repeating: 0, count: o.height / 2)
+        for row in 0..<o.height {
+            let t = Double(row) / Double(max(1, o.height - 1))
+            func mix(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8((Double(a) * (1 - t) + Double(b) * t).rounded()) }
+            let c = RGB(r: mix(o.backgroundTop.r, o.backgroundBottom.r), g: mix(o.backgroundTop.g, o.backgroundBottom.g),
+                        b: mix(o.backgroundTop.b, o.backgroundBottom.b)).yuv
+            y[row] = c.0
+            if row % 2 == 0 { u[row / 2] = c.1; v[row / 2] = c.2 }
+        }
+        yRows = y; uRows = u; vRows = v
+    }
+
+    func fill(_ frame: UnsafeMutablePointer<AVFrame>) {
+        let f = frame.pointee
+        for row in 0..<height { memset(f.data.0! + row * Int(f.linesize.0), Int32(yRows[row]), width) }
+        for row in 0..<height / 2 {
+            memset(f.data.1! + row * Int(f.linesize.1), Int32(uRows[row]), width / 2)
+            memset(f.data.2! + row * Int(f.linesize.2), Int32(vRows[row]), width / 2)
+        }
+    }
+}

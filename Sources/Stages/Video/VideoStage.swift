@@ -1,0 +1,39 @@
+import Foundation
+import Logging
+import Shared
+
+/// The video stage: narration over a background as MP4, with SRT and WebVTT subtitles timed to the words.
+public struct VideoStageExecutor: StageExecutor {
+    public let stage = Stage.video
+    let renderer: VideoRenderer
+
+    public init(renderer: VideoRenderer = VideoRenderer()) { self.renderer = renderer }
+
+    public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
+        let adapted = try input.inline(of: .adapt)
+        let cues = try (adapted["cues"] ?? .array([])).decode([Cue].self)
+        let audio = try await input.file("narration.wav", of: .audio)
+        let timingsURL = try await input.file("timings.json", of: .audio)
+        let words = try JSONDecoder().decode([WordTiming].self, from: Data(contentsOf: timingsURL))
+        let out = input.workDir.appendingPathComponent("video.mp4")
+        let started = ContinuousClock.now
+        let result = try await renderer.render(audio: audio, to: out)
+        let seconds = (ContinuousClock.now - started).seconds
+        let timed = SubtitleTiming.align(cues: cues, words: words, duration: result.duration)
+        let srt = input.workDir.appendingPathComponent("subtitles.srt")
+        try SubtitleTiming.srt(timed).write(to: srt, atomically: true, encoding: .utf8)
+        let vtt = input.workDir.appendingPathComponent("subtitles.vtt")
+        try SubtitleTiming.webVTT(timed).write(to: vtt, atomically: true, encoding: .utf8)
+        logger.info("rendered \(result.frames) frames (\(String(format: "%.1f", result.duration)) s of video) in \(String(format: "%.1f", seconds)) s")
+        let o = renderer.options
+        return StageOutput(
+            inline: ["duration_seconds": .double(result.duration), "frames": .int(Int64(result.frames)),
+                     "width": .int(Int64(o.width)), "height": .int(Int64(o.height)), "fps": .int(Int64(o.fps)),
+                     "cues": .int(Int64(timed.count)), "render_seconds": .double(seconds)],
+            files: ["video.mp4": .init(url: out, contentType: "video/mp4"),
+                    "subtitles.srt": .init(url: srt, contentType: "application/x-subrip"),
+                    "subtitles.vtt": .init(url: vtt, contentType: "text/vtt")],
+            costs: [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration,
+                              unit: "seconds", costUSD: 0, at: Date())])
+    }
+}

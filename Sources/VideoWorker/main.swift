@@ -1,0 +1,5 @@
+import Foundation
+import WorkerRuntime
+
+// Wiring only: everything else lives in the WorkerRuntime, Shared and Stages libraries.
+exit(await WorkerMain.run(name: "VideoWorker", stages: [.video]))

@@ -1,0 +1,55 @@
+import Foundation
+import Logging
+import MongoStore
+import RabbitMQBroker
+import Shared
+import Stages
+
+/// The distributed backends: RabbitMQ for the queue, MongoDB for jobs and GridFS for artifacts.
+public struct DistributedBackends: Sendable {
+    public let queue: RabbitMQWorkQueue
+    public let store: MongoJobStore
+    public let artifacts: GridFSArtifactStore
+
+    public init(config: ReelForgeConfig, logger: Logger) throws {
+        let client = try MongoClient(uri: config.mongoURI)
+        store = MongoJobStore(client: client)
+        artifacts = GridFSArtifactStore(client: client)
+        queue = try RabbitMQWorkQueue(url: config.amqpURL,
+                                      topology: Topology(prefix: config.prefix, retry: config.retry, deliveryLimit: config.deliveryLimit),
+                                      logger: logger, caCertPath: config.amqpCACert)
+    }
+
+    /// Waits until the store has its indexes and the broker its topology, retrying with backoff while either
+    /// is unreachable (a worker may start before its services).
+    public func prepare(logger: Logger, attempts: Int = .max) async throws {
+        try await retrying("MongoDB", attempts: attempts, logger: logger) { try await store.prepare() }
+        try await retrying("RabbitMQ", attempts: attempts, logger: logger) { try await queue.declareTopology() }
+    }
+}
+
+func retrying(_ what: String, attempts: Int, logger: Logger, _ body: () async throws -> Void) async throws {
+    var pause = 0.5
+    for n in 1...max(1, attempts) {
+        do { try await body(); return } catch {
+            if n == attempts || Task.isCancelled { throw error }
+            logger.warning("\(what) not ready (\(Redactor.shared.redact("\(error)"))); trying again in \(String(format: "%.1f", pause)) s")
+            try await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
+            pause = min(pause * 2, 15)
+        }
+    }
+}
+
+/// The executors of the offline providers (template script, rule-based adapter, espeak-ng, local render).
+public enum StageExecutors {
+    public static func make(for stages: [Stage], config: ReelForgeConfig) -> [any StageExecutor] {
+        stages.map { stage -> any StageExecutor in
+            switch stage {
+            case .script: return ScriptStageExecutor(writer: TemplateScriptWriter())
+            case .adapt: return AdaptStageExecutor()
+            case .audio: return AudioStageExecutor(synthesizer: EspeakSynthesizer())
+            case .video: return VideoStageExecutor(renderer: VideoRenderer(options: config.render))
+            }
+        }
+    }
+}

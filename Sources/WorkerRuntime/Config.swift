@@ -1,0 +1,120 @@
+import Foundation
+import Shared
+import Stages
+
+/// Everything a worker or the CLI reads from its environment, with defaults. Read once at start.
+public struct ReelForgeConfig: Sendable {
+    public var amqpURL: String
+    public var amqpCACert: String?
+    public var mongoURI: String
+    public var prefix: String
+    public var concurrency: Int
+    public var retry: RetryPolicy
+    public var deliveryLimit: Int
+    public var leaseDuration: Duration
+    public var failpoints: Failpoints
+    public var failpointsText: String
+    public var workerID: String
+    public var workDir: URL
+    public var logFormat: LogFormat
+    public var logLevel: String
+    public var shutdownGrace: Duration
+    public var render: RenderOptions
+
+    public enum LogFormat: String, Sendable { case text, json }
+
+    public static let variables: [(name: String, meaning: String)] = [
+        ("AMQP_URL", "RabbitMQ URL, amqp:// or amqps:// (default amqp://guest:guest@localhost:5672/)"),
+        ("AMQP_CA_CERT", "CA bundle for amqps:// (default: the system bundle)"),
+        ("MONGODB_URI", "MongoDB URI; its path names the database (default mongodb://localhost:27017/reelforge)"),
+        ("REELFORGE_QUEUE_PREFIX", "prefix of every exchange and queue (default reelforge)"),
+        ("REELFORGE_PREFETCH", "deliveries a worker handles at once (default 1)"),
+        ("REELFORGE_RETRY_DELAYS", "backoff levels, e.g. 10s,1m,5m (default)"),
+        ("REELFORGE_RETRY_JITTER", "spread of each delay, 0 to 0.9 (default 0.2)"),
+        ("REELFORGE_MAX_RETRIES", "retries per stage after the first attempt (default 3)"),
+        ("REELFORGE_DELIVERY_LIMIT", "deliveries of one message before the broker parks it (default 10)"),
+        ("REELFORGE_LEASE_SECONDS", "stage lease, renewed while the stage runs (default 60)"),
+        ("REELFORGE_FAILPOINTS", "injected failures, e.g. video=2,audio=fatal,script=crash (off)"),
+        ("REELFORGE_WORKER_ID", "this worker's name in leases and logs, unique per process (default host-pid-random)"),
+        ("REELFORGE_WORK_DIR", "scratch folder for stage files (default the system temp folder)"),
+        ("REELFORGE_LOG_FORMAT", "text or json (default text)"),
+        ("REELFORGE_LOG_LEVEL", "trace, debug, info, notice, warning, error (default info)"),
+        ("REELFORGE_SHUTDOWN_GRACE_SECONDS", "how long SIGTERM waits for in-flight work (default 120)"),
+        ("REELFORGE_VIDEO_SIZE", "WIDTHxHEIGHT (default 1080x1920)"),
+        ("REELFORGE_VIDEO_FPS", "frames per second (default 30)"),
+        ("REELFORGE_VIDEO_PRESET", "libx264 preset (default veryfast)"),
+        ("REELFORGE_VIDEO_CRF", "libx264 CRF (default 23)"),
+        ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
+    ]
+
+    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {
+        func int(_ name: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
+            guard let raw = env[name], !raw.isEmpty else { return d }
+            guard let v = Int(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a whole number in \(range)") }
+            return v
+        }
+        let delays = try RetryPolicy.parseDelays(env["REELFORGE_RETRY_DELAYS"] ?? "10s,1m,5m")
+        var jitter = 0.2
+        if let j = env["REELFORGE_RETRY_JITTER"], !j.isEmpty {
+            guard let v = Double(j), (0...0.9).contains(v) else { throw ConfigError.invalid("REELFORGE_RETRY_JITTER", "must be 0 to 0.9") }
+            jitter = v
+        }
+        let retry = RetryPolicy(delays: delays, maxRetries: try int("REELFORGE_MAX_RETRIES", 3, 0...100), jitter: jitter,
+                                jitterBuckets: jitter == 0 ? 1 : 3)
+        let failText = env["REELFORGE_FAILPOINTS"] ?? ""
+        var render = RenderOptions()
+        if let size = env["REELFORGE_VIDEO_SIZE"], !size.isEmpty {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts.allSatisfy({ (64...4096).contains($0) && $0 % 2 == 0 }) else {
+                throw ConfigError.invalid("REELFORGE_VIDEO_SIZE", "must be WIDTHxHEIGHT with even numbers, e.g. 1080x1920")
+            }
+            render.width = parts[0]; render.height = parts[1]
+        }
+        render.fps = try int("REELFORGE_VIDEO_FPS", 30, 1...120)
+        render.preset = env["REELFORGE_VIDEO_PRESET"].flatMap { $0.isEmpty ? nil : $0 } ?? "veryfast"
+        render.crf = try int("REELFORGE_VIDEO_CRF", 23, 0...51)
+        render.threads = try int("REELFORGE_VIDEO_THREADS", 0, 0...64)
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        let workerID = env["REELFORGE_WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(host)-\(getpid())-\(Identifier.make("w").dropFirst(2).prefix(6))"
+        let logFormat = LogFormat(rawValue: env["REELFORGE_LOG_FORMAT"] ?? "text") ?? .text
+        let config = ReelForgeConfig(
+            amqpURL: env["AMQP_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "amqp://guest:guest@localhost:5672/",
+            amqpCACert: env["AMQP_CA_CERT"],
+            mongoURI: env["MONGODB_URI"].flatMap { $0.isEmpty ? nil : $0 } ?? "mongodb://localhost:27017/reelforge",
+            prefix: env["REELFORGE_QUEUE_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "reelforge",
+            concurrency: try int("REELFORGE_PREFETCH", 1, 1...64),
+            retry: retry,
+            deliveryLimit: try int("REELFORGE_DELIVERY_LIMIT", 10, 2...1000),
+            leaseDuration: .seconds(try int("REELFORGE_LEASE_SECONDS", 60, 2...86_400)),
+            failpoints: try Failpoints(parsing: failText),
+            failpointsText: failText,
+            workerID: workerID,
+            workDir: URL(fileURLWithPath: env["REELFORGE_WORK_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+                         ?? FileManager.default.temporaryDirectory.appendingPathComponent("reelforge-work").path),
+            logFormat: logFormat,
+            logLevel: env["REELFORGE_LOG_LEVEL"] ?? "info",
+            shutdownGrace: .seconds(try int("REELFORGE_SHUTDOWN_GRACE_SECONDS", 120, 0...86_400)),
+            render: render)
+        guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw ConfigError.invalid("REELFORGE_QUEUE_PREFIX", "may hold letters, digits, '.', '-' and '_' only")
+        }
+        return config
+    }
+
+    /// The settings as printed at start, secrets redacted.
+    public var summary: String {
+        let r = Redactor.shared
+        return [
+            "amqp=\(r.redact(amqpURL))", "mongodb=\(r.redact(mongoURI))", "prefix=\(prefix)", "prefetch=\(concurrency)",
+            "retry_delays=\(retry.delays.map(\.compact).joined(separator: ","))", "max_retries=\(retry.maxRetries)",
+            "jitter=\(retry.jitter)", "delivery_limit=\(deliveryLimit)", "lease=\(leaseDuration.compact)",
+            "failpoints=\(failpointsText.isEmpty ? "off" : failpointsText)", "worker_id=\(workerID)",
+            "video=\(render.width)x\(render.height)@\(render.fps) \(render.preset) crf \(render.crf)",
+        ].joined(separator: " ")
+    }
+
+    public var runnerSettings: RunnerSettings {
+        RunnerSettings(workerID: workerID, retry: retry, failpoints: failpoints, leaseDuration: leaseDuration,
+                       workRoot: workDir)
+    }
+}

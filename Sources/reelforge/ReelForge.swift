@@ -1,0 +1,163 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+import WorkerRuntime
+
+@main
+struct ReelForge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reelforge",
+        abstract: "Turn ideas into narrated, subtitled short videos, resuming at the exact stage that failed.",
+        discussion: """
+        Distributed commands talk to RabbitMQ (AMQP_URL) and MongoDB (MONGODB_URI) with the same configuration as the
+        workers; see 'reelforge env' for every variable.
+        """,
+        subcommands: [Submit.self, Status.self, DLQ.self, Retry.self, TopologyCommand.self, Env.self])
+}
+
+/// Shared set-up for commands that use the distributed backends.
+struct Distributed {
+    let config: ReelForgeConfig
+    let backends: DistributedBackends
+    let operations: Operations
+    let logger: Logger
+
+    static func connect() async throws -> Distributed {
+        let config = try ReelForgeConfig.fromEnvironment()
+        LoggingSetup.bootstrap(config)
+        let logger = Logger(label: "reelforge")
+        let backends = try DistributedBackends(config: config, logger: logger)
+        try await backends.prepare(logger: logger, attempts: 3)
+        return Distributed(config: config, backends: backends,
+                           operations: Operations(queue: backends.queue, store: backends.store, maxRetries: config.retry.maxRetries),
+                           logger: logger)
+    }
+
+    func close() async { await backends.queue.close() }
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let e = JSONEncoder()
+    e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    e.dateEncodingStrategy = .iso8601
+    print(String(decoding: try e.encode(value), as: UTF8.self))
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Store a new idea and enqueue its first stage.")
+    @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String
+    @Option(help: "Narration language: en or fr.") var lang = "en"
+    @Option(help: "Target length in seconds (5-600).") var duration = 30
+    @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
+
+    func run() async throws {
+        let d = try await Distributed.connect()
+        let s: Operations.Submitted
+        do { s = try await d.operations.submit(idea: idea, language: lang, seconds: duration) } catch {
+            await d.close()
+            throw error
+        }
+        if json { try printJSON(s) } else { print("idea \(s.ideaID)\njob  \(s.jobID)") }
+        await d.close()
+    }
+}
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Progress, step, attempts per stage and last error of ideas.")
+    @Argument(help: "An idea id; without it, the 20 newest ideas.") var ideaID: String?
+    @Flag(help: "Machine-readable output.") var json = false
+
+    struct View: Encodable {
+        var idea_id: String, idea: String, status: String, last_successful_step: String?, progress_percentage: Int
+        var current_step: String?, job_id: String?, job_status: String?, attempts: [String: Int], retry_count: Int
+        var last_error: String?, artifacts: [String: [String: String]], cost_usd: Double
+    }
+
+    func run() async throws {
+        let d = try await Distributed.connect()
+        let ideas: [IdeaRecord]
+        if let ideaID {
+            guard let idea = try await d.backends.store.idea(ideaID) else {
+                await d.close()
+                throw ValidationError("no idea \(ideaID)")
+            }
+            ideas = [idea]
+        } else {
+            ideas = try await d.backends.store.ideas(limit: 20)
+        }
+        var views: [View] = []
+        for i in ideas {
+            let job = try await d.backends.store.jobs(ideaID: i.id).last
+            var artifacts: [String: [String: String]] = [:]
+            for (stage, a) in i.artifacts { artifacts[stage.rawValue] = a.files.mapValues(\.id) }
+            views.append(View(idea_id: i.id, idea: i.idea, status: i.status.rawValue, last_successful_step: i.lastSuccessfulStep?.rawValue,
+                              progress_percentage: i.progressPercentage, current_step: i.currentStep?.rawValue, job_id: job?.jobID,
+                              job_status: job?.status.rawValue,
+                              attempts: Dictionary(uniqueKeysWithValues: (job?.attempts ?? [:]).map { ($0.key.rawValue, $0.value) }),
+                              retry_count: job?.retryCount ?? 0, last_error: (job?.lastError ?? i.errors.last)?.message,
+                              artifacts: artifacts, cost_usd: i.costs.reduce(0) { $0 + $1.costUSD }))
+        }
+        await d.close()
+        if json { try printJSON(ideaID == nil ? AnyEncodable(views) : AnyEncodable(views[0])); return }
+        for v in views {
+            let attempts = Stage.allCases.compactMap { s in v.attempts[s.rawValue].map { "\(s.rawValue) \($0)" } }.joined(separator: ", ")
+            print("\(v.idea_id)  \(v.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(v.progress_percentage).leftPad(3))%  \(v.last_successful_step ?? "-")")
+            print("    \(v.idea.prefix(70))")
+            print("    job \(v.job_id ?? "-") (\(v.job_status ?? "-")); attempts: \(attempts.isEmpty ? "none" : attempts)")
+            if let e = v.last_error { print("    last error: \(e)") }
+        }
+        if views.isEmpty { print("no ideas yet: reelforge submit \"your idea\"") }
+    }
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ v: any Encodable) { value = v }
+    func encode(to encoder: Encoder) throws { try value.encode(to: encoder) }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
+
+struct Retry: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send an idea's job back to the stage after its checkpoint (earlier stages are not run again).")
+    @Argument(help: "The idea id.") var ideaID: String
+    @Option(help: "Run this stage and the ones after it again (script, adapt, audio, video).") var from: String?
+
+    func run() async throws {
+        var fromStage: Stage?
+        if let from {
+            guard let s = Stage(parsing: from) else { throw ValidationError("--from must be script, adapt, audio or video") }
+            fromStage = s
+        }
+        let d = try await Distributed.connect()
+        let stage = try await d.operations.retry(ideaID: ideaID, from: fromStage)
+        await d.close()
+        if let stage { print("idea \(ideaID): enqueued \(stage)") } else { print("idea \(ideaID) already has its video: nothing to do") }
+    }
+}
+
+struct TopologyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "topology", abstract: "RabbitMQ exchanges and queues.",
+                                                    subcommands: [Declare.self])
+    struct Declare: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Declare every exchange and queue (idempotent).")
+        func run() async throws {
+            let d = try await Distributed.connect()
+            let t = d.backends.queue.topology
+            await d.close()
+            print("declared exchanges \(t.workExchange), \(t.delayExchange), \(t.parkedExchange)")
+            for q in t.allQueues { print("  queue \(q)") }
+        }
+    }
+}
+
+struct Env: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the environment variables ReelForge reads.")
+    func run() throws {
+        for v in ReelForgeConfig.variables { print("\(v.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(v.meaning)") }
+    }
+}

@@ -16,7 +16,9 @@ public final class GridFSArtifactStore: ArtifactStore {
         let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
         let path = file.path
         let bucketName = bucket
-        let meta = JSONValue.object(["metadata": ["name": .string(name), "content_type": .string(contentType)]]).jsonText
+        let ideaID = id.split(separator: ".", maxSplits: 1).first.map(String.init) ?? id
+        let meta = JSONValue.object(["metadata": ["name": .string(name), "content_type": .string(contentType),
+                                                  "idea_id": .string(ideaID)]]).jsonText
         try await client.withBucket(bucketName) { client, b in
             Self.deleteFile(bucket: b, client: client, id: id, bucketName: bucketName)
             guard let source = mongoc_stream_file_new_for_path(path, O_RDONLY, 0) else {
@@ -47,19 +49,30 @@ public final class GridFSArtifactStore: ArtifactStore {
     public func get(id: String, to file: URL) async throws {
         let path = file.path
         try await client.withBucket(bucket) { _, b in
-            guard let dest = mongoc_stream_file_new_for_path(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644) else {
+            // Open the download ourselves: mongoc 1.23's download_to_stream aborts on a missing id.
+            var error = bson_error_t()
+            let source = id.withCString { cid -> UnsafeMutablePointer<mongoc_stream_t>? in
+                var value = rf_bson_value_utf8(cid, UInt32(strlen(cid)))
+                return mongoc_gridfs_bucket_open_download_stream(b, &value, &error)
+            }
+            guard let source else {
+                let text = MongoClient.message(&error)
+                if text.lowercased().contains("no file") || text.lowercased().contains("not found") {
+                    throw StoreError.notFound("artifact \(id)")
+                }
+                throw StoreError.backend("GridFS download of \(id): \(text)")
+            }
+            defer { mongoc_stream_close(source); mongoc_stream_destroy(source) }
+            guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
                 throw StoreError.backend("cannot write \(SafeName.file(file.lastPathComponent))")
             }
-            defer { mongoc_stream_close(dest); mongoc_stream_destroy(dest) }
-            var error = bson_error_t()
-            let ok = id.withCString { cid in
-                var value = rf_bson_value_utf8(cid, UInt32(strlen(cid)))
-                return mongoc_gridfs_bucket_download_to_stream(b, &value, dest, &error)
-            }
-            guard ok else {
-                let text = MongoClient.message(&error)
-                if text.lowercased().contains("not found") { throw StoreError.notFound("artifact \(id)") }
-                throw StoreError.backend("GridFS download of \(id): \(text)")
+            defer { try? out.close() }
+            var buffer = [UInt8](repeating: 0, count: 256 * 1024)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { mongoc_stream_read(source, $0.baseAddress, $0.count, 1, 30_000) }
+                if n < 0 { throw StoreError.backend("GridFS download of \(id) failed while reading") }
+                if n == 0 { break }
+                try out.write(contentsOf: buffer[0..<n])
             }
         }
     }
@@ -69,9 +82,8 @@ public final class GridFSArtifactStore: ArtifactStore {
         try await client.withBucket(bucket) { client, b in Self.deleteFile(bucket: b, client: client, id: id, bucketName: name) }
     }
 
-    public func list(prefix: String) async throws -> [String] {
-        let escaped = NSRegularExpression.escapedPattern(for: prefix)
-        let filter = JSONValue.object(["filename": ["$regex": .string("^" + escaped)]]).jsonText
+    public func list(ideaID: String) async throws -> [String] {
+        let filter = JSONValue.object(["metadata.idea_id": .string(ideaID)]).jsonText
         return try await client.withBucket(bucket) { _, b in
             let f = try MongoClient.bson(filter)
             defer { bson_destroy(f) }

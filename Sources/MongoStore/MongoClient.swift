@@ -149,14 +149,7 @@ enum EJSON {
         return nil
     }
 
-    static func iso(_ s: String) -> Date? {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let d = f.date(from: s) { return d }
-        f.formatOptions = [.withInternetDateTime]
-        if let d = f.date(from: s) { return d }
-        return nil
-    }
+    static func iso(_ s: String) -> Date? { Timestamp.parse(s) }
 
     static func int(_ v: JSONValue?) -> Int? {
         guard let v else { return nil }

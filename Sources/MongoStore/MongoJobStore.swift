@@ -75,31 +75,40 @@ public final class MongoJobStore: JobStore {
     }
 
     public func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult {
-        let reply = try await client.command(JSONValue.object([
-            "findAndModify": .string(jobs),
-            "query": [
-                "_id": .string(jobID),
-                "$or": [
-                    ["lease": nil], ["lease.expires_at": ["$lt": EJSON.date(now)]],
-                    ["lease.stage": ["$ne": .string(stage.rawValue)]],
+        // Three plain conditional updates instead of one `$or`: each is atomic on its own, and plain filters
+        // behave the same on every server that speaks the protocol. A lease is free when there is none, when it
+        // expired, or when it is on another stage.
+        let others: [JSONValue] = Stage.allCases.filter { $0 != stage }.map { .string($0.rawValue) }
+        let conditions: [JSONValue] = [
+            ["lease": nil],
+            ["lease.expires_at": ["$lt": EJSON.date(now)]],
+            ["lease.stage": ["$in": .array(others)]],
+        ]
+        for condition in conditions {
+            var query = condition.objectValue ?? [:]
+            query["_id"] = .string(jobID)
+            let reply = try await client.command(JSONValue.object([
+                "findAndModify": .string(jobs),
+                "query": .object(query),
+                "update": [
+                    "$set": ["lease": Self.document(Lease(stage: stage, owner: owner, expiresAt: until)),
+                             "status": "processing", "updated_at": EJSON.date(now)],
+                    "$inc": [.init(stringLiteral: "attempts.\(stage.rawValue)"): 1],
                 ],
-            ],
-            "update": [
-                "$set": ["lease": Self.document(Lease(stage: stage, owner: owner, expiresAt: until)),
-                         "status": "processing", "updated_at": EJSON.date(now)],
-                "$inc": [.init(stringLiteral: "attempts.\(stage.rawValue)"): 1],
-            ],
-            "new": true,
-        ]).jsonText)
-        if let doc = reply["value"], doc != .null {
+                "new": true,
+            ]).jsonText)
+            guard let doc = reply["value"], doc != .null else { continue }
             let job = try Self.job(from: doc)
+            guard job.jobID == jobID else {
+                throw StoreError.backend("findAndModify on \(jobID) returned job \(job.jobID): the server ignored the filter")
+            }
             try await update(ideas, ["_id": .string(job.ideaID)],
                              ["$set": ["status": "processing", "current_step": .string(stage.rawValue), "updated_at": EJSON.date(now)]])
             return .claimed(job)
         }
         guard let job = try await self.job(jobID) else { return .missing }
         if let lease = job.lease { return .held(lease) }
-        // The lease was released between the two reads: try once more.
+        // The lease was released between the tries: claim again.
         return try await claim(jobID: jobID, stage: stage, owner: owner, until: until, now: now)
     }
 
@@ -111,9 +120,10 @@ public final class MongoJobStore: JobStore {
     public func checkpoint(_ w: CheckpointWrite) async throws -> Bool {
         let earlier: [JSONValue] = Checkpoint.allCases.filter { $0 < w.stage.checkpoint }.map { .string($0.rawValue) }
         let artifact = try Self.document(w.artifact)
+        // The checkpoint only moves forward: match only while it is unset or earlier.
         let matched = try await update(ideas, [
             "_id": .string(w.ideaID),
-            "$or": [["last_successful_step": nil], ["last_successful_step": ["$in": .array(earlier)]]],
+            "last_successful_step": ["$in": .array([.null] + earlier)],
         ], [
             "$set": [
                 "last_successful_step": .string(w.stage.checkpoint.rawValue),
@@ -146,7 +156,7 @@ public final class MongoJobStore: JobStore {
             set[field] = .array(list)
             set["rev"] = .int(Int64(rev + 1))
             let filter: JSONValue = rev == 0
-                ? ["_id": .string(ideaID), "$or": [["rev": 0], ["rev": nil]]]
+                ? ["_id": .string(ideaID), "rev": ["$in": [0, nil]]]
                 : ["_id": .string(ideaID), "rev": .int(Int64(rev))]
             if try await update(ideas, filter, ["$set": .object(set)]) > 0 { return }
         }

@@ -24,7 +24,10 @@ public struct AMQPEndpoint: Sendable, CustomStringConvertible {
         }
         host = String(cString: info.host); port = Int(info.port)
         user = String(cString: info.user); password = String(cString: info.password)
-        vhost = String(cString: info.vhost); tls = info.ssl != 0
+        // `amqp://host/` leaves an empty vhost, which RabbitMQ rejects: it means the default vhost.
+        let v = String(cString: info.vhost)
+        vhost = v.isEmpty ? "/" : v
+        tls = info.ssl != 0
         self.caCertPath = caCertPath
         Redactor.shared.register(password)
     }

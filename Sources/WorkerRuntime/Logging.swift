@@ -22,8 +22,7 @@ public struct ReelForgeLogHandler: LogHandler {
         let r = Redactor.shared
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = ISO8601DateFormatter.string(from: Date(), timeZone: .gmt,
-                                               formatOptions: [.withInternetDateTime, .withFractionalSeconds])
+        let time = Timestamp.iso(Date())
         let line: String
         if json {
             var o: [String: JSONValue] = ["ts": .string(time), "level": .string(event.level.rawValue), "logger": .string(label),

@@ -201,3 +201,21 @@ struct RedactorTests {
         #expect(r.redact("plain text stays") == "plain text stays")
     }
 }
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test func writesAndReadsISO8601() {
+        let d = Date(timeIntervalSince1970: 1_795_000_000.123)
+        #expect(Timestamp.iso(d) == "2026-11-18T11:06:40.123Z")
+        #expect(Timestamp.iso(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(abs(Timestamp.parse("2026-11-18T11:06:40.123Z")!.timeIntervalSince1970 - 1_795_000_000.123) < 0.0005)
+        #expect(abs(Timestamp.parse("2026-11-18 11:06:40.123000")!.timeIntervalSince1970 - 1_795_000_000.123) < 0.0005)
+        #expect(Timestamp.parse("2026-11-18T12:06:40+01:00")!.timeIntervalSince1970 == 1_795_000_000)
+        #expect(Timestamp.parse("2000-02-29T00:00:00Z")!.timeIntervalSince1970 == 951_782_400)
+        #expect(Timestamp.parse("yesterday") == nil)
+        for t in stride(from: -1e9, to: 4e9, by: 7_654_321.5) {
+            let d = Date(timeIntervalSince1970: t)
+            #expect(abs(Timestamp.parse(Timestamp.iso(d))!.timeIntervalSince1970 - t) < 0.001)
+        }
+    }
+}

@@ -381,7 +381,7 @@ public final class StageRunner: Sendable {
                             kind: String, reason: String, log: Logger) async {
         var h = delivery.headers.filter { !$0.key.hasPrefix("x-death") && $0.key != "CC" && $0.key != "BCC" }
         h[MessageHeader.stage] = stage.rawValue
-        h[MessageHeader.parkedAt] = ISO8601DateFormatter().string(from: Date())
+        h[MessageHeader.parkedAt] = Timestamp.iso(Date())
         h[MessageHeader.parkedBy] = settings.workerID
         if let jobID { h[MessageHeader.jobID] = jobID } else { h.removeValue(forKey: MessageHeader.jobID) }
         let headers = h

@@ -161,8 +161,8 @@ public final class DirectoryArtifactStore: ArtifactStore {
 
     public func delete(id: String) async throws { try? FileManager.default.removeItem(at: path(id)) }
 
-    public func list(prefix: String) async throws -> [String] {
+    public func list(ideaID: String) async throws -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
-        return names.filter { $0.hasPrefix(SafeName.file(prefix)) && !$0.hasPrefix(".") }.sorted()
+        return names.filter { $0.hasPrefix(SafeName.file(ideaID) + ".") }.sorted()
     }
 }

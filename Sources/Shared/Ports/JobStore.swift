@@ -78,6 +78,6 @@ public protocol ArtifactStore: Sendable {
     func put(id: String, name: String, contentType: String, from file: URL) async throws -> ArtifactRef
     func get(id: String, to file: URL) async throws
     func delete(id: String) async throws
-    /// Ids stored under `prefix`.
-    func list(prefix: String) async throws -> [String]
+    /// Ids of the files stored for an idea (ids are `<idea>.<stage>.<name>`), sorted.
+    func list(ideaID: String) async throws -> [String]
 }

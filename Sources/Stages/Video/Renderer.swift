@@ -53,11 +53,14 @@ public struct RenderResult: Sendable {
 public struct VideoRenderer: Sendable {
     public var options: RenderOptions
     private static let pool = BlockingPool(threads: 1, name: "render")
+    /// libav prints encoder statistics by default; errors reach us as return codes instead.
+    private static let quietLibav: Void = av_log_set_level(16 /* AV_LOG_ERROR */)
 
     public init(options: RenderOptions = RenderOptions()) { self.options = options }
 
     public func render(audio: URL, to output: URL, progress: (@Sendable (Double) -> Void)? = nil) async throws -> RenderResult {
         let o = options
+        _ = Self.quietLibav
         return try await Self.pool.run { try Self.renderBlocking(audio: audio, output: output, options: o, progress: progress) }
     }
 

@@ -1,0 +1,160 @@
+import Foundation
+import MongoStore
+import ReelForgeTestKit
+import Shared
+import Testing
+
+/// The JobStore contract, written once and run against every store backend.
+enum StoreContract {
+    static func newJob(_ store: any JobStore, _ n: Int = 1) async throws -> (IdeaRecord, JobRecord) {
+        let now = Date()
+        let idea = IdeaRecord(id: "idea_\(n)_\(UUID().uuidString.prefix(6))", idea: "idea number \(n)", language: "en", targetSeconds: 20, now: now)
+        let job = JobRecord(jobID: "job_\(n)_\(UUID().uuidString.prefix(6))", ideaID: idea.id, maxRetries: 3, now: now)
+        try await store.create(idea: idea, job: job)
+        return (idea, job)
+    }
+
+    static func createAndRead(_ store: any JobStore) async throws {
+        try await store.prepare()
+        try await store.prepare()  // idempotent
+        let (idea, job) = try await newJob(store)
+        let i = try #require(try await store.idea(idea.id))
+        #expect(i.idea == idea.idea && i.status == .queued && i.lastSuccessfulStep == nil && i.progressPercentage == 0)
+        let j = try #require(try await store.job(job.jobID))
+        #expect(j.ideaID == idea.id && j.status == .queued && j.maxRetries == 3 && j.attempts.isEmpty && j.lease == nil)
+        #expect(try await store.jobs(ideaID: idea.id).map(\.jobID) == [job.jobID])
+        #expect(try await store.ideas(limit: 10).contains { $0.id == idea.id })
+        #expect(try await store.idea("idea_nope") == nil)
+        await #expect(throws: StoreError.self) { try await store.create(idea: idea, job: job) }
+    }
+
+    static func claimsAreExclusiveAndExpire(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let (_, a) = try await newJob(store, 1)
+        let (_, b) = try await newJob(store, 2)
+        let now = Date()
+        guard case .claimed(let ja) = try await store.claim(jobID: a.jobID, stage: .script, owner: "w1", until: now + 30, now: now) else {
+            Issue.record("first claim must succeed"); return
+        }
+        #expect(ja.attempts[.script] == 1 && ja.lease?.owner == "w1")
+        // Held, even for the same owner (two deliveries in one worker), until it expires.
+        #expect(try await store.claim(jobID: a.jobID, stage: .script, owner: "w2", until: now + 30, now: now) == .held(ja.lease!))
+        if case .claimed = try await store.claim(jobID: a.jobID, stage: .script, owner: "w1", until: now + 30, now: now) {
+            Issue.record("a held lease must not be claimed again")
+        }
+        // Another job is untouched by claims on this one.
+        guard case .claimed(let jb) = try await store.claim(jobID: b.jobID, stage: .script, owner: "w2", until: now + 30, now: now) else {
+            Issue.record("claim of another job must succeed"); return
+        }
+        #expect(jb.jobID == b.jobID && jb.attempts[.script] == 1)
+        #expect(try await store.job(a.jobID)?.attempts[.script] == 1)
+        // An expired lease can be taken over.
+        let later = now + 120
+        guard case .claimed(let again) = try await store.claim(jobID: a.jobID, stage: .script, owner: "w3", until: later + 30, now: later) else {
+            Issue.record("an expired lease must be claimable"); return
+        }
+        #expect(again.attempts[.script] == 2 && again.lease?.owner == "w3")
+        #expect(try await store.renew(jobID: a.jobID, stage: .script, owner: "w3", until: later + 60))
+        #expect(try await !store.renew(jobID: a.jobID, stage: .script, owner: "w1", until: later + 60))
+        #expect(try await store.claim(jobID: "job_missing", stage: .script, owner: "w1", until: now + 30, now: now) == .missing)
+    }
+
+    static func checkpointsOnlyMoveForward(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let (idea, job) = try await newJob(store)
+        let now = Date()
+        _ = try await store.claim(jobID: job.jobID, stage: .script, owner: "w1", until: now + 30, now: now)
+        let artifact = StageArtifact(inline: ["text": "hello", "n": 3, "nested": ["a": [1, 2]]],
+                                     files: ["f.txt": ArtifactRef(id: "x.script.f.txt", name: "f.txt", contentType: "text/plain", size: 5)],
+                                     attempt: 1, producedAt: now)
+        #expect(try await store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: .script, artifact: artifact, owner: "w1", at: now)))
+        var i = try #require(try await store.idea(idea.id))
+        #expect(i.lastSuccessfulStep == .scriptGenerated && i.progressPercentage == 25 && i.currentStep == .adapt)
+        #expect(i.artifacts[.script]?.inline == artifact.inline)
+        #expect(i.artifacts[.script]?.files == artifact.files)
+        #expect(try await store.job(job.jobID)?.lease == nil)  // released
+        // A second success of the same stage does not move it (nor overwrite the artifact).
+        let other = StageArtifact(inline: ["text": "other"], attempt: 2, producedAt: now)
+        #expect(try await !store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: .script, artifact: other, owner: "w2", at: now)))
+        i = try #require(try await store.idea(idea.id))
+        #expect(i.artifacts[.script]?.inline["text"] == "hello")
+        for stage in [Stage.adapt, .audio, .video] {
+            #expect(try await store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: stage, artifact: artifact, owner: "w1", at: now)))
+        }
+        i = try #require(try await store.idea(idea.id))
+        #expect(i.lastSuccessfulStep == .videoGenerated && i.progressPercentage == 100)
+        // Rewind for an explicit re-run of audio.
+        try await store.rewind(ideaID: idea.id, toBefore: .audio, at: now)
+        i = try #require(try await store.idea(idea.id))
+        #expect(i.lastSuccessfulStep == .scriptAdapted && i.progressPercentage == 50)
+    }
+
+    static func failuresCostsAndStatus(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let (idea, job) = try await newJob(store)
+        let now = Date()
+        _ = try await store.claim(jobID: job.jobID, stage: .video, owner: "w1", until: now + 30, now: now)
+        try await store.recordCost(ideaID: idea.id, CostEntry(stage: .script, attempt: 1, provider: "p", units: 10, unit: "tokens", costUSD: 0.5, at: now))
+        try await store.recordCost(ideaID: idea.id, CostEntry(stage: .audio, attempt: 1, provider: "q", units: 3, unit: "characters", costUSD: 0.25, at: now))
+        let e1 = ErrorEntry(stage: .video, kind: "transient", message: "boom", attempt: 1, at: now)
+        try await store.recordFailure(jobID: job.jobID, ideaID: idea.id, e1, owner: "w1", final: false, retrying: true)
+        var j = try #require(try await store.job(job.jobID))
+        #expect(j.retryCount == 1 && j.lease == nil && j.status != .failed && j.lastError?.message == "boom")
+        let e2 = ErrorEntry(stage: .video, kind: "exhausted", message: "gave up", attempt: 4, at: now)
+        try await store.recordFailure(jobID: job.jobID, ideaID: idea.id, e2, owner: "w1", final: true, retrying: false)
+        j = try #require(try await store.job(job.jobID))
+        #expect(j.status == .failed && j.retryCount == 1)
+        var i = try #require(try await store.idea(idea.id))
+        #expect(i.status == .failed && i.errors.map(\.message) == ["boom", "gave up"] && i.errors.map(\.attempt) == [1, 4])
+        #expect(i.costs.count == 2 && abs(i.costs.reduce(0) { $0 + $1.costUSD } - 0.75) < 1e-9)
+        try await store.reopen(jobID: job.jobID, ideaID: idea.id, stage: .video, at: now)
+        try await store.markDispatched(jobID: job.jobID, stage: .audio)
+        j = try #require(try await store.job(job.jobID))
+        #expect(j.status == .queued && j.dispatched.isSuperset(of: [.video, .audio]))
+        try await store.markCompleted(jobID: job.jobID, ideaID: idea.id, at: now)
+        j = try #require(try await store.job(job.jobID))
+        i = try #require(try await store.idea(idea.id))
+        #expect(j.status == .completed && i.status == .completed && i.progressPercentage == 100)
+    }
+
+    static func artifacts(_ store: any ArtifactStore) async throws {
+        let dir = temporaryDirectory()
+        let file = dir.appendingPathComponent("in.bin")
+        let payload = Data((0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })  // several GridFS chunks
+        try payload.write(to: file)
+        let prefix = "idea_\(UUID().uuidString.prefix(6))"
+        let ref = try await store.put(id: "\(prefix).audio.narration.wav", name: "narration.wav", contentType: "audio/wav", from: file)
+        #expect(ref.size == payload.count)
+        let out = dir.appendingPathComponent("out.bin")
+        try await store.get(id: ref.id, to: out)
+        #expect(try Data(contentsOf: out) == payload)
+        // The same id again replaces: no duplicate.
+        try Data("second".utf8).write(to: file)
+        _ = try await store.put(id: ref.id, name: "narration.wav", contentType: "audio/wav", from: file)
+        try await store.get(id: ref.id, to: out)
+        #expect(try Data(contentsOf: out) == Data("second".utf8))
+        _ = try await store.put(id: "\(prefix).video.video.mp4", name: "video.mp4", contentType: "video/mp4", from: file)
+        #expect(try await store.list(ideaID: prefix) == ["\(prefix).audio.narration.wav", "\(prefix).video.video.mp4"])
+        try await store.delete(id: ref.id)
+        #expect(try await store.list(ideaID: prefix) == ["\(prefix).video.video.mp4"])
+        await #expect(throws: (any Error).self) { try await store.get(id: ref.id, to: out) }
+    }
+}
+
+@Suite("JobStore contract: memory")
+struct MemoryStoreContractTests {
+    @Test func createAndRead() async throws { try await StoreContract.createAndRead(MemoryJobStore()) }
+    @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(MemoryJobStore()) }
+    @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(MemoryJobStore()) }
+    @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(MemoryJobStore()) }
+    @Test func artifacts() async throws { try await StoreContract.artifacts(DirectoryArtifactStore(root: temporaryDirectory())) }
+}
+
+@Suite("JobStore contract: MongoDB", .enabled(if: TestServices.available))
+struct MongoStoreContractTests {
+    @Test func createAndRead() async throws { try await StoreContract.createAndRead(TestServices.mongoStore().0) }
+    @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(TestServices.mongoStore().0) }
+    @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(TestServices.mongoStore().0) }
+    @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(TestServices.mongoStore().0) }
+    @Test func artifacts() async throws { try await StoreContract.artifacts(TestServices.mongoStore().1) }
+}

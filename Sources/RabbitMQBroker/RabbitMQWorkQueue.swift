@@ -83,6 +83,11 @@ public final class RabbitMQWorkQueue: WorkQueue {
         try await publish(exchange: topology.workExchange, key: stage.rawValue, body: body, headers: headers)
     }
 
+    /// Publishes bytes as they are to a stage's work queue, as any AMQP producer could (tests of bad input).
+    public func publishRaw(_ body: [UInt8], headers: [String: String] = [:], to stage: Stage) async throws {
+        try await publish(exchange: topology.workExchange, key: stage.rawValue, body: body, headers: headers)
+    }
+
     public func publishDelayed(_ message: JobMessage, stage: Stage, delay: Duration) async throws {
         let (body, headers) = codec.encode(message)
         let chosen = topology.retry.allDelays.first(where: { $0 >= delay }) ?? topology.retry.allDelays.last!

@@ -1,0 +1,65 @@
+import Foundation
+import Shared
+import Synchronization
+
+/// Counts down; `take()` is true while some remain.
+public final class Countdown: Sendable {
+    private let left: Mutex<Int>
+    public init(_ n: Int) { left = Mutex(n) }
+    public func take() -> Bool { left.withLock { n in n -= 1; return n >= 0 } }
+}
+
+/// A StageRunner over any backends with counting executors, for the pipeline scenarios (resume, retry,
+/// parking, crash, duplicates) that run the same way on the memory backends and on RabbitMQ with MongoDB.
+public final class PipelineHarness: Sendable {
+    public let queue: any WorkQueue
+    public let store: any JobStore
+    public let artifacts: any ArtifactStore
+    public let executors = Stage.allCases.map { CountingExecutor($0) }
+    public let events = EventLog()
+    public let runner: StageRunner
+    public let retry: RetryPolicy
+    private let serving: Mutex<[Task<Void, Error>]> = Mutex([])
+
+    public init(queue: any WorkQueue, store: any JobStore, artifacts: any ArtifactStore, failpoints: String = "",
+                crashTimes: Int = 0, leaseSeconds: Int = 5, workerID: String = "worker-a",
+                retry: RetryPolicy = RetryPolicy(delays: [.milliseconds(30), .milliseconds(60)], maxRetries: 3, jitter: 0, jitterBuckets: 1)) throws {
+        self.queue = queue; self.store = store; self.artifacts = artifacts; self.retry = retry
+        let crashes = Countdown(crashTimes)
+        let log = events
+        runner = StageRunner(
+            queue: queue, store: store, artifacts: artifacts, executors: executors,
+            settings: RunnerSettings(workerID: workerID, retry: retry, failpoints: try Failpoints(parsing: failpoints),
+                                     leaseDuration: .seconds(Int64(leaseSeconds)), workRoot: temporaryDirectory("work"),
+                                     infraBackoffCap: .milliseconds(500)),
+            logger: testLogger(), onEvent: { log.record($0) },
+            crash: { if crashes.take() { throw SimulatedCrash() } })
+    }
+
+    public func executor(_ s: Stage) -> CountingExecutor { executors[s.index] }
+    public var operations: Operations { Operations(queue: queue, store: store, maxRetries: retry.maxRetries) }
+
+    /// A second runner on the same backends, without failpoints (a fixed worker).
+    public func cleanRunner(workerID: String = "worker-b") -> StageRunner {
+        StageRunner(queue: queue, store: store, artifacts: artifacts, executors: executors,
+                    settings: RunnerSettings(workerID: workerID, retry: retry, workRoot: temporaryDirectory("work")),
+                    logger: testLogger())
+    }
+
+    public func start(concurrency: Int = 1, runner: StageRunner? = nil) {
+        let r = runner ?? self.runner
+        let t = Task { try await r.serve(stages: Stage.allCases, concurrency: concurrency) }
+        serving.withLock { $0.append(t) }
+    }
+
+    public func stop() async {
+        let tasks = serving.withLock { list in defer { list = [] }; return list }
+        for t in tasks { t.cancel(); _ = await t.result }
+    }
+
+    /// Waits for the idea to reach `status`; returns the idea as it is then.
+    public func wait(_ ideaID: String, _ status: JobStatus, timeout: Duration = .seconds(30)) async throws -> (reached: Bool, idea: IdeaRecord?) {
+        let ok = try await eventually(timeout: timeout) { try await self.store.idea(ideaID)?.status == status }
+        return (ok, try await store.idea(ideaID))
+    }
+}

@@ -20,6 +20,7 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .systemLibrary(name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
             name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libswresample libavutil",
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev"])]),
@@ -30,6 +31,7 @@ let package = Package(
         // Backends: thin Swift over the C libraries, each implementing a port of Shared.
         .target(name: "RabbitMQBroker", dependencies: ["Shared", "CRabbitMQ"]),
         .target(name: "MongoStore", dependencies: ["Shared", "CMongoC"]),
+        .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
         // Stage providers (offline ones here; real ones behind the same ports).
         .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg"]),
@@ -37,7 +39,7 @@ let package = Package(
         // Wiring shared by the three workers and the CLI.
         .target(
             name: "WorkerRuntime",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "Stages",
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages",
                            .product(name: "Logging", package: "swift-log")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
@@ -53,7 +55,7 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared", "ReelForgeTestKit"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "Stages", "WorkerRuntime", "ReelForgeTestKit"]),
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "ReelForgeTestKit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import EmbeddedStore
 import MongoStore
 import RabbitMQBroker
 import ReelForgeTestKit
@@ -7,14 +8,19 @@ import Testing
 
 /// The pipeline scenarios, written once and run over the memory backends and over RabbitMQ with MongoDB.
 enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
-    case memory, real
+    case memory, embedded, real
     var testDescription: String { rawValue }
 
     func harness(failpoints: String = "", crashTimes: Int = 0, leaseSeconds: Int = 5) throws -> PipelineHarness {
         switch self {
         case .memory:
-            return try PipelineHarness(queue: MemoryWorkQueue(deliveryLimit: 5), store: MemoryJobStore(),
+            return try PipelineHarness(queue: MemoryWorkQueue(deliveryLimit: 5), store: RecordJobStore.memory(),
                                        artifacts: DirectoryArtifactStore(root: temporaryDirectory("artifacts")),
+                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds)
+        case .embedded:
+            let dir = temporaryDirectory("embedded")
+            return try PipelineHarness(queue: MemoryWorkQueue(deliveryLimit: 5), store: RecordJobStore.sqlite(path: dir.appendingPathComponent("store.sqlite").path),
+                                       artifacts: DirectoryArtifactStore(root: dir.appendingPathComponent("artifacts")),
                                        failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds)
         case .real:
             let retry = RetryPolicy(delays: [.milliseconds(200), .milliseconds(400)], maxRetries: 3, jitter: 0, jitterBuckets: 1)
@@ -25,7 +31,7 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 
     /// The backends this run can use: the real ones only where scripts/test started them.
-    static var usable: [Backend] { TestServices.available ? [.memory, .real] : [.memory] }
+    static var usable: [Backend] { TestServices.available ? [.memory, .embedded, .real] : [.memory, .embedded] }
 }
 
 extension PipelineHarness {
@@ -38,7 +44,16 @@ extension PipelineHarness {
     func waitForStatus(_ ideaID: String, _ status: JobStatus, timeout: Duration = .seconds(60)) async throws -> IdeaRecord {
         let (ok, idea) = try await wait(ideaID, status, timeout: timeout)
         let found = try #require(idea)
-        #expect(ok, "idea \(ideaID) should be \(status), is \(found.status) at \(found.lastSuccessfulStep?.rawValue ?? "-")")
+        if !ok {
+            let job = try await store.jobs(ideaID: ideaID).last
+            let depths = try? await queue.depths()
+            Issue.record("""
+                idea \(ideaID) should be \(status), is \(found.status) at \(found.lastSuccessfulStep?.rawValue ?? "-")
+                job: \(String(describing: job))
+                queue depths: \(String(describing: depths))
+                events: \(events.all)
+                """)
+        }
         return found
     }
 

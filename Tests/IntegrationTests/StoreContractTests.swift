@@ -1,4 +1,5 @@
 import Foundation
+import EmbeddedStore
 import MongoStore
 import ReelForgeTestKit
 import Shared
@@ -143,10 +144,10 @@ enum StoreContract {
 
 @Suite("JobStore contract: memory")
 struct MemoryStoreContractTests {
-    @Test func createAndRead() async throws { try await StoreContract.createAndRead(MemoryJobStore()) }
-    @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(MemoryJobStore()) }
-    @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(MemoryJobStore()) }
-    @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(MemoryJobStore()) }
+    @Test func createAndRead() async throws { try await StoreContract.createAndRead(RecordJobStore.memory()) }
+    @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(RecordJobStore.memory()) }
+    @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(RecordJobStore.memory()) }
+    @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(RecordJobStore.memory()) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(DirectoryArtifactStore(root: temporaryDirectory())) }
 }
 
@@ -157,4 +158,21 @@ struct MongoStoreContractTests {
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(TestServices.mongoStore().0) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(TestServices.mongoStore().0) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(TestServices.mongoStore().1) }
+}
+
+@Suite("JobStore contract: embedded SQLite")
+struct SQLiteStoreContractTests {
+    func store() throws -> RecordJobStore { try .sqlite(path: temporaryDirectory("sqlite").appendingPathComponent("store.sqlite").path) }
+    @Test func createAndRead() async throws { try await StoreContract.createAndRead(store()) }
+    @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(store()) }
+    @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(store()) }
+    @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(store()) }
+
+    @Test func survivesReopening() async throws {
+        let path = temporaryDirectory("sqlite").appendingPathComponent("store.sqlite").path
+        let (idea, job) = try await StoreContract.newJob(try RecordJobStore.sqlite(path: path))
+        let reopened = try RecordJobStore.sqlite(path: path)
+        #expect(try await reopened.idea(idea.id)?.idea == idea.idea)
+        #expect(try await reopened.job(job.jobID)?.ideaID == idea.id)
+    }
 }

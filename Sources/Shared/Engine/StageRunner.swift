@@ -32,6 +32,7 @@ public enum RunnerEvent: Sendable, Hashable {
     case parked(jobID: String?, stage: Stage, kind: String, reason: String)
     case completed(jobID: String, ideaID: String)
     case leaseHeld(jobID: String, stage: Stage)
+    case progress(jobID: String, stage: Stage, fraction: Double, detail: String)
 }
 
 /// Thrown by the crash failpoint when the runner is told to simulate a crash instead of exiting.
@@ -310,7 +311,10 @@ public final class StageRunner: Sendable {
 
     /// Runs the executor while renewing the lease; stops it if the lease is lost.
     private func runLeased(_ executor: any StageExecutor, idea: IdeaRecord, job: JobRecord, attempt: Int, dir: URL, log: Logger) async throws -> StageOutput {
-        let input = StageInput(idea: idea, jobID: job.jobID, attempt: attempt, workDir: dir, artifacts: artifacts)
+        let onEvent = self.onEvent
+        let stage = executor.stage, jobID = job.jobID
+        let input = StageInput(idea: idea, jobID: jobID, attempt: attempt, workDir: dir, artifacts: artifacts,
+                               progress: { f, detail in onEvent(.progress(jobID: jobID, stage: stage, fraction: f, detail: detail)) })
         let renewEvery = settings.leaseDuration / 3
         return try await withThrowingTaskGroup(of: StageOutput?.self) { group in
             group.addTask { try await executor.run(input, logger: log) }

@@ -8,9 +8,13 @@ public struct StageInput: Sendable {
     public var attempt: Int
     public var workDir: URL
     public var artifacts: any ArtifactStore
+    /// Reports how far a long stage is (0...1) with a short detail such as `186/310 frames`.
+    public var progress: @Sendable (Double, String) -> Void
 
-    public init(idea: IdeaRecord, jobID: String, attempt: Int, workDir: URL, artifacts: any ArtifactStore) {
+    public init(idea: IdeaRecord, jobID: String, attempt: Int, workDir: URL, artifacts: any ArtifactStore,
+                progress: @escaping @Sendable (Double, String) -> Void = { _, _ in }) {
         self.idea = idea; self.jobID = jobID; self.attempt = attempt; self.workDir = workDir; self.artifacts = artifacts
+        self.progress = progress
     }
 
     /// The inline values an earlier stage produced.

@@ -72,10 +72,16 @@ public struct RuleBasedAdapter: Sendable {
             if sentence.count <= maxCue { phrases.append(sentence); continue }
             for phrase in splitKeeping(sentence, at: ",;:") {
                 if phrase.count <= maxCue { phrases.append(phrase); continue }
+                // Too long for one cue: cut into the fewest pieces that fit, of about equal length.
+                let words = phrase.split(separator: " ").map(String.init)
+                let pieces = Int((Double(phrase.count) / Double(maxCue)).rounded(.up))
+                let goal = Double(phrase.count) / Double(pieces)
                 var current = ""
-                for word in phrase.split(separator: " ") {
-                    if !current.isEmpty && current.count + 1 + word.count > maxCue { phrases.append(current); current = "" }
-                    current += (current.isEmpty ? "" : " ") + word
+                for word in words {
+                    let next = current.isEmpty ? word : current + " " + word
+                    if !current.isEmpty && (next.count > maxCue || Double(current.count) >= goal) {
+                        phrases.append(current); current = word
+                    } else { current = next }
                 }
                 if !current.isEmpty { phrases.append(current) }
             }

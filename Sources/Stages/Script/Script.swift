@@ -87,18 +87,21 @@ public struct TemplateScriptWriter: ScriptWriter {
             "Researchers keep discovering new sides of it every single year.",
             "So remember this: behind every simple question hides a fascinating story.",
         ]
+        // Size the narration to the target: add paragraphs while they fit, then the outro if it fits too.
         let targetWords = max(12, Int(Double(targetSeconds) * Script.wordsPerSecond(language)))
+        func count(_ p: String) -> Int { p.split(separator: " ").count }
         var paragraphs = [hook]
-        var words = hook.split(separator: " ").count
+        var words = count(hook)
         var i = 0
-        while words < targetWords && i < pool.count * 4 {
+        while i < pool.count * 4 {
             let p = pool[i % pool.count]
+            if words + count(p) > targetWords + count(p) / 2 { break }
             paragraphs.append(p)
-            words += p.split(separator: " ").count
+            words += count(p)
             i += 1
         }
         let outro = fr ? "Abonnez-vous pour en savoir plus." : "Follow for more."
-        if paragraphs.count > 1 { paragraphs.append(outro) }
+        if words + count(outro) <= targetWords + 2 { paragraphs.append(outro) }
         let tags = topic.lowercased().split(whereSeparator: { !$0.isLetter }).filter { $0.count > 3 }.prefix(3)
             .map { "#" + $0 }
         let keywords = paragraphs.map { p in

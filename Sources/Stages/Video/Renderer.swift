@@ -58,13 +58,13 @@ public struct VideoRenderer: Sendable {
 
     public init(options: RenderOptions = RenderOptions()) { self.options = options }
 
-    public func render(audio: URL, to output: URL, progress: (@Sendable (Double) -> Void)? = nil) async throws -> RenderResult {
+    public func render(audio: URL, to output: URL, progress: (@Sendable (Double, String) -> Void)? = nil) async throws -> RenderResult {
         let o = options
         _ = Self.quietLibav
         return try await Self.pool.run { try Self.renderBlocking(audio: audio, output: output, options: o, progress: progress) }
     }
 
-    static func renderBlocking(audio: URL, output: URL, options o: RenderOptions, progress: (@Sendable (Double) -> Void)?) throws -> RenderResult {
+    static func renderBlocking(audio: URL, output: URL, options o: RenderOptions, progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
         let channels: Int32 = 2, rate: Int32 = 48_000
@@ -106,12 +106,12 @@ public struct VideoRenderer: Sendable {
             try writer.prepareVideoFrame()
             background.fill(writer.frame)
             try writer.encodeVideoFrame()
-            if let progress, i % 15 == 0 { progress(Double(i) / Double(frames)) }
+            if let progress, i % 15 == 0 { progress(Double(i) / Double(frames), "\(i)/\(frames) frames") }
         }
         try writer.finish()
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: partial, to: output)
-        progress?(1)
+        progress?(1, "\(frames)/\(frames) frames")
         return RenderResult(frames: frames, duration: videoEnd)
     }
 }

@@ -12,21 +12,26 @@ public struct TimedCue: Codable, Sendable, Hashable {
 }
 
 public enum SubtitleTiming {
-    /// Gives each cue the time of its words: a cue of N words covers the next N timed words.
+    /// Gives each cue the time of its words. Cue text and timed words are matched by their letters and digits
+    /// (not by word counts), so "Let's" or "one hundred" line up however the speech engine split them.
     public static func align(cues: [Cue], words: [WordTiming], duration: Double) -> [TimedCue] {
+        func letters(_ s: String) -> [Character] { s.lowercased().filter { $0.isLetter || $0.isNumber } }
         var out: [TimedCue] = []
         var w = 0
         for cue in cues {
-            let n = max(1, cue.text.split(whereSeparator: { $0 == " " || $0 == "-" || $0 == "'" || $0 == "’" }).count)
-            guard w < words.count else { break }
-            let first = words[w]
-            let lastIndex = min(words.count - 1, w + n - 1)
-            var end = words[lastIndex].end
-            w = lastIndex + 1
-            if w < words.count { end = max(end, min(words[w].start, end + 0.3)) } else { end = max(end, min(duration, end + 0.3)) }
-            out.append(TimedCue(index: out.count + 1, start: first.start, end: end, lines: cue.lines))
+            let target = letters(cue.text).count
+            guard w < words.count, target > 0 else { continue }
+            let first = w
+            var covered = 0
+            while w < words.count && (covered < target || letters(words[w].word).isEmpty && w == first) {
+                covered += letters(words[w].word).count
+                w += 1
+            }
+            let last = max(first, w - 1)
+            var end = words[last].end
+            end = w < words.count ? max(end, min(words[w].start, end + 0.3)) : max(end, min(duration, end + 0.3))
+            out.append(TimedCue(index: out.count + 1, start: words[first].start, end: end, lines: cue.lines))
         }
-        // Cues never overlap.
         for i in out.indices.dropFirst() where out[i].start < out[i - 1].end { out[i - 1].end = out[i].start }
         return out
     }

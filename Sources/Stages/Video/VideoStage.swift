@@ -17,7 +17,7 @@ public struct VideoStageExecutor: StageExecutor {
         let words = try JSONDecoder().decode([WordTiming].self, from: Data(contentsOf: timingsURL))
         let out = input.workDir.appendingPathComponent("video.mp4")
         let started = ContinuousClock.now
-        let result = try await renderer.render(audio: audio, to: out)
+        let result = try await renderer.render(audio: audio, to: out, progress: input.progress)
         let seconds = (ContinuousClock.now - started).seconds
         let timed = SubtitleTiming.align(cues: cues, words: words, duration: result.duration)
         let srt = input.workDir.appendingPathComponent("subtitles.srt")

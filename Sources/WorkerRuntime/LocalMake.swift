@@ -1,0 +1,226 @@
+import EmbeddedStore
+import Foundation
+import Logging
+import Shared
+import Synchronization
+
+/// `reelforge make`: the whole pipeline in one process on the embedded store (SQLite in `.reelforge/`) and an
+/// in-process queue, with the same StageRunner, planner, retry policy, failpoints and checkpoints as the
+/// distributed workers. Running it again for the same idea resumes at the stage that did not finish.
+public struct LocalMake: Sendable {
+    public struct Request: Sendable {
+        public var idea: String?
+        public var resumeID: String?
+        public var language: String
+        public var seconds: Int
+        public var outDir: URL
+        public var home: URL
+        public init(idea: String?, resumeID: String?, language: String, seconds: Int, outDir: URL, home: URL) {
+            self.idea = idea; self.resumeID = resumeID; self.language = language; self.seconds = seconds
+            self.outDir = outDir; self.home = home
+        }
+    }
+
+    public struct Summary: Codable, Sendable {
+        public var ideaID: String
+        public var jobID: String
+        public var status: String
+        public var lastSuccessfulStep: String?
+        public var skipped: [String]
+        public var ran: [String]
+        public var attempts: [String: Int]
+        public var video: String?
+        public var subtitles: String?
+        public var script: String?
+        public var durationSeconds: Double?
+        public var error: String?
+        enum CodingKeys: String, CodingKey {
+            case ideaID = "idea_id", jobID = "job_id", status, lastSuccessfulStep = "last_successful_step", skipped, ran, attempts
+            case video, subtitles, script, durationSeconds = "duration_seconds", error
+        }
+    }
+
+    public let config: ReelForgeConfig
+    public let logger: Logger
+
+    public init(config: ReelForgeConfig, logger: Logger) { self.config = config; self.logger = logger }
+
+    public func run(_ request: Request, display: ProgressDisplay) async throws -> Summary {
+        try FileManager.default.createDirectory(at: request.home, withIntermediateDirectories: true)
+        let lock = try HomeLock(request.home.appendingPathComponent("lock"))
+        defer { lock.release() }
+        let store = try RecordJobStore.sqlite(path: request.home.appendingPathComponent("store.sqlite").path)
+        let artifacts = try DirectoryArtifactStore(root: request.home.appendingPathComponent("artifacts"))
+        let queue = MemoryWorkQueue()
+        let (idea, job) = try await findOrCreate(request, store: store)
+
+        // This process holds the home lock: a lease left in the store is a crashed run's, not a live one.
+        if let lease = job.lease { try await store.release(jobID: job.jobID, stage: lease.stage, owner: lease.owner) }
+        let skipped = ResumePlanner.skipped(checkpoint: idea.lastSuccessfulStep)
+        guard let first = ResumePlanner.nextStage(after: idea.lastSuccessfulStep) else {
+            display.note("\(idea.id): the video already exists; nothing to do")
+            if job.status != .completed { try await store.markCompleted(jobID: job.jobID, ideaID: idea.id, at: Date()) }
+            return try await finish(ideaID: idea.id, jobID: job.jobID, skipped: skipped, ran: [], store: store, artifacts: artifacts, request: request)
+        }
+        if idea.lastSuccessfulStep != nil {
+            display.note("\(ResumePlanner.describe(checkpoint: idea.lastSuccessfulStep)); skipping \(skipped.map(\.rawValue).joined(separator: ", ")) (already done)")
+        }
+        if job.status == .failed || job.status == .completed { try await store.reopen(jobID: job.jobID, ideaID: idea.id, stage: first, at: Date()) }
+
+        let done = AsyncStream<RunnerEvent>.makeStream()
+        let ran = Mutex<[Stage]>([])
+        let runner = StageRunner(
+            queue: queue, store: store, artifacts: artifacts,
+            executors: StageExecutors.make(for: Stage.allCases, config: config),
+            settings: RunnerSettings(workerID: "local-\(getpid())", retry: config.retry, failpoints: config.failpoints,
+                                     leaseDuration: config.leaseDuration, workRoot: config.workDir),
+            logger: logger,
+            onEvent: { event in
+                display.show(event)
+                switch event {
+                case .succeeded(_, let stage, _, _): ran.withLock { $0.append(stage) }
+                case .completed, .parked: done.continuation.yield(event)
+                default: break
+                }
+            })
+        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: first, attempt: 1), to: first)
+        try await store.markDispatched(jobID: job.jobID, stage: first)
+        let serving = Task { try await runner.serve(stages: Stage.allCases, concurrency: 1) }
+        var outcome: RunnerEvent?
+        for await event in done.stream { outcome = event; break }
+        serving.cancel()
+        _ = await serving.result
+        display.finish()
+        var summary = try await finish(ideaID: idea.id, jobID: job.jobID, skipped: skipped, ran: ran.withLock { $0 },
+                                       store: store, artifacts: artifacts, request: request)
+        if case .parked(_, _, _, let reason) = outcome { summary.error = reason }
+        return summary
+    }
+
+    private func findOrCreate(_ r: Request, store: RecordJobStore) async throws -> (IdeaRecord, JobRecord) {
+        if let id = r.resumeID {
+            guard let idea = try await store.idea(id) else { throw ConfigError.invalid("--resume", "names no idea in \(r.home.path)") }
+            guard let job = try await store.jobs(ideaID: id).last else { throw ConfigError.invalid("--resume", "idea \(id) has no job") }
+            return (idea, job)
+        }
+        let text = (r.idea ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        // The same idea, language and length made before: resume it.
+        for idea in try await store.ideas(limit: 10_000) where idea.idea == text && idea.language == r.language && idea.targetSeconds == r.seconds {
+            if let job = try await store.jobs(ideaID: idea.id).last { return (idea, job) }
+        }
+        let ops = Operations(queue: MemoryWorkQueue(), store: store, maxRetries: config.retry.maxRetries)
+        let s = try await ops.submit(idea: text, language: r.language, seconds: r.seconds)
+        return (try await store.idea(s.ideaID)!, try await store.job(s.jobID)!)
+    }
+
+    /// Copies the video, subtitles and script out of the embedded store and summarises the run.
+    private func finish(ideaID: String, jobID: String, skipped: [Stage], ran: [Stage], store: RecordJobStore,
+                        artifacts: DirectoryArtifactStore, request: Request) async throws -> Summary {
+        let idea = try await store.idea(ideaID)!
+        let job = try await store.job(jobID)!
+        let dir = request.outDir.appendingPathComponent(SafeName.file(ideaID))
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        func export(_ stage: Stage, _ name: String, as target: String) async throws -> String? {
+            guard let ref = idea.artifacts[stage]?.files[name] else { return nil }
+            let url = dir.appendingPathComponent(target)
+            try await artifacts.get(id: ref.id, to: url)
+            return url.path
+        }
+        var summary = Summary(ideaID: ideaID, jobID: jobID, status: idea.status.rawValue, lastSuccessfulStep: idea.lastSuccessfulStep?.rawValue,
+                              skipped: skipped.map(\.rawValue), ran: ran.map(\.rawValue),
+                              attempts: Dictionary(uniqueKeysWithValues: job.attempts.map { ($0.key.rawValue, $0.value) }))
+        if let text = idea.artifacts[.script]?.inline["text"]?.stringValue {
+            let url = dir.appendingPathComponent("script.txt")
+            try Data((text + "\n").utf8).write(to: url, options: .atomic)
+            summary.script = url.path
+        }
+        _ = try await export(.script, "script.json", as: "script.json")
+        _ = try await export(.audio, "narration.wav", as: "narration.wav")
+        summary.subtitles = try await export(.video, "subtitles.srt", as: "subtitles.srt")
+        _ = try await export(.video, "subtitles.vtt", as: "subtitles.vtt")
+        summary.video = try await export(.video, "video.mp4", as: "video.mp4")
+        summary.durationSeconds = idea.artifacts[.video]?.inline["duration_seconds"]?.doubleValue
+        if idea.status == .failed { summary.error = idea.errors.last?.message }
+        return summary
+    }
+}
+
+/// One `reelforge make` at a time per home folder (flock): two runs would fight over the same job.
+final class HomeLock: Sendable {
+    let fd: Int32
+    init(_ url: URL) throws {
+        fd = open(url.path, O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else { throw ConfigError.invalid("home", "cannot create \(url.path)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw ConfigError.invalid("home", "\(url.deletingLastPathComponent().path) is in use by another 'reelforge make'")
+        }
+    }
+    func release() { flock(fd, LOCK_UN); close(fd) }
+}
+
+/// What a person sees while `make` works: one line per stage, a live bar for long stages on a terminal.
+public final class ProgressDisplay: Sendable {
+    let enabled: Bool
+    let tty: Bool
+    private let state = Mutex<(stage: Stage?, started: ContinuousClock.Instant, lineOpen: Bool)>((nil, .now, false))
+
+    public init(enabled: Bool) {
+        self.enabled = enabled
+        self.tty = isatty(STDERR_FILENO) != 0
+    }
+
+    func write(_ s: String) { if enabled { FileHandle.standardError.write(Data(s.utf8)) } }
+
+    public func note(_ text: String) {
+        closeLine()
+        write("• \(text)\n")
+    }
+
+    func closeLine() {
+        let open = state.withLock { s in defer { s.lineOpen = false }; return s.lineOpen }
+        if open { write("\n") }
+    }
+
+    public func show(_ event: RunnerEvent) {
+        switch event {
+        case .started(_, let stage, let attempt):
+            closeLine()
+            state.withLock { $0.stage = stage; $0.started = .now }
+            write("▶ \(stage.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(Self.what(stage))\(attempt > 1 ? " (attempt \(attempt))" : "")…\n")
+        case .progress(_, let stage, let fraction, let detail):
+            guard tty else { return }
+            let elapsed = state.withLock { ContinuousClock.now - $0.started }.seconds
+            let eta = fraction > 0.02 ? max(0, elapsed / fraction - elapsed) : nil
+            let width = 24, filled = Int((fraction * Double(width)).rounded())
+            let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+            write("\r  \(stage.rawValue) [\(bar)] \(Int(fraction * 100))%  \(detail)\(eta.map { String(format: "  ETA %.0fs", $0) } ?? "")   ")
+            state.withLock { $0.lineOpen = true }
+        case .succeeded(_, let stage, _, let seconds):
+            closeLine()
+            write("✔ \(stage.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(stage.checkpoint.rawValue) (\(String(format: "%.1f", seconds)) s)\n")
+        case .skipped(_, let stage):
+            closeLine()
+            write("↷ \(stage.rawValue) skipped (already done)\n")
+        case .retryScheduled(_, let stage, let attempt, let delay, let reason):
+            closeLine()
+            write("↻ \(stage.rawValue) failed: \(reason); attempt \(attempt) in \(delay.compact)\n")
+        case .parked(_, let stage, let kind, let reason):
+            closeLine()
+            write("✘ \(stage.rawValue) \(kind): \(reason)\n")
+        case .completed, .leaseHeld:
+            break
+        }
+    }
+
+    public func finish() { closeLine() }
+
+    static func what(_ s: Stage) -> String {
+        switch s {
+        case .script: return "writing the script"
+        case .adapt: return "adapting it for speech"
+        case .audio: return "speaking it"
+        case .video: return "rendering the video"
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Shared
+import WorkerRuntime
+
+struct Make: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Make a video from an idea on this machine alone (embedded store, no broker, no database server).",
+        discussion: """
+        Runs script → adapt → audio → video in this process, keeping checkpoints in an SQLite file under --home.
+        Running the same command again (or 'make --resume IDEA_ID') after a crash, kill -9 or Ctrl-C resumes at the
+        stage that did not finish and skips the ones that did. Offline providers are used: the template script,
+        the rule-based adapter, espeak-ng and the local renderer. REELFORGE_FAILPOINTS, REELFORGE_RETRY_DELAYS and
+        the REELFORGE_VIDEO_* variables apply as for the workers.
+        """)
+
+    @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String?
+    @Option(help: "Resume this idea id instead of naming the idea.") var resume: String?
+    @Option(help: "Where the MP4, subtitles and script go (a folder per idea).") var out = "out"
+    @Option(help: "Narration language: en or fr.") var lang = "en"
+    @Option(help: "Target length in seconds (5-600).") var duration = 30
+    @Option(help: "Folder of the embedded store.") var home = ".reelforge"
+    @Flag(help: "Print a machine-readable summary instead of progress.") var json = false
+
+    func validate() throws {
+        if (idea == nil) == (resume == nil) { throw ValidationError("name an idea, or pass --resume IDEA_ID") }
+        if !["en", "fr"].contains(lang) { throw ValidationError("--lang must be en or fr") }
+        if !(5...600).contains(duration) { throw ValidationError("--duration must be 5 to 600 seconds") }
+    }
+
+    func run() async throws {
+        var env = ProcessInfo.processInfo.environment
+        if env["REELFORGE_LOG_LEVEL"] == nil { env["REELFORGE_LOG_LEVEL"] = "warning" }
+        let config = try ReelForgeConfig.fromEnvironment(env)
+        LoggingSetup.bootstrap(config)
+        let display = ProgressDisplay(enabled: !json)
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let request = LocalMake.Request(idea: idea, resumeID: resume, language: lang, seconds: duration,
+                                        outDir: URL(fileURLWithPath: out, relativeTo: cwd).standardizedFileURL,
+                                        home: URL(fileURLWithPath: home, relativeTo: cwd).standardizedFileURL)
+        let summary = try await LocalMake(config: config, logger: Logger(label: "reelforge")).run(request, display: display)
+        if json {
+            try printJSON(summary)
+        } else if summary.status == JobStatus.completed.rawValue {
+            print("""
+            Done: \(summary.ideaID)\(summary.skipped.isEmpty ? "" : " (skipped \(summary.skipped.joined(separator: ", ")): already done)")
+              video     \(summary.video ?? "-")\(summary.durationSeconds.map { String(format: " (%.1f s)", $0) } ?? "")
+              subtitles \(summary.subtitles ?? "-")
+              script    \(summary.script ?? "-")
+            """)
+        } else {
+            print("Stopped at \(summary.lastSuccessfulStep ?? "the start"): \(summary.error ?? summary.status)")
+            print("Run the same command again to retry from there (or: reelforge make --resume \(summary.ideaID)).")
+        }
+        if summary.status != JobStatus.completed.rawValue { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import ReelForgeTestKit
+import Shared
+import Testing
+
+/// `reelforge make` as a user runs it: one process, embedded store, real espeak-ng and libx264.
+@Suite("reelforge make (embedded)", .serialized)
+struct LocalMakeTests {
+    let dir = temporaryDirectory("make")
+
+    func make(_ args: [String], failpoints: String = "") async throws -> (output: String, status: Int32) {
+        let env = ["REELFORGE_FAILPOINTS": failpoints, "REELFORGE_WORK_DIR": dir.appendingPathComponent("work").path]
+        let p = try Proc("reelforge", ["make"] + args + ["--home", dir.appendingPathComponent(".reelforge").path,
+                                                        "--out", dir.appendingPathComponent("out").path],
+                         env: env, logDir: dir)
+        for _ in 0..<2400 where p.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+        return (p.output, p.process.terminationStatus)
+    }
+
+    func summary(_ output: String) throws -> JSONValue {
+        try JSONValue.parse(Data(output[try #require(output.firstIndex(of: "{"))...].utf8))
+    }
+
+    @Test func makesAVideoAndResumesAfterACrashWithoutRedoingEarlierStages() async throws {
+        let idea = "why octopuses have three hearts"
+        let crashed = try await make([idea, "--duration", "8"], failpoints: "video=crash")
+        #expect(crashed.status == 86, "the crash failpoint ends the process in the video stage: \(crashed.output)")
+        let outDir = dir.appendingPathComponent("out")
+        let ideaDir = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(".reelforge/artifacts").path)
+            .first.map { String($0.prefix(while: { $0 != "." })) })
+        // What the first run produced, before the crash.
+        let artifacts = dir.appendingPathComponent(".reelforge/artifacts")
+        let scriptBefore = try Data(contentsOf: artifacts.appendingPathComponent("\(ideaDir).script.script.json"))
+        let audioBefore = try Data(contentsOf: artifacts.appendingPathComponent("\(ideaDir).audio.narration.wav"))
+
+        let resumed = try await make([idea, "--duration", "8", "--json"])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        let s = try summary(resumed.output)
+        #expect(s["status"] == "completed")
+        #expect(s["skipped"] == ["script", "adapt", "audio"])
+        #expect(s["ran"] == ["video"])
+        #expect(s["attempts"]?["script"] == 1 && s["attempts"]?["audio"] == 1)
+        let out = outDir.appendingPathComponent(ideaDir)
+        #expect(try Data(contentsOf: out.appendingPathComponent("script.json")) == scriptBefore)
+        #expect(try Data(contentsOf: out.appendingPathComponent("narration.wav")) == audioBefore)
+        let srt = try String(contentsOf: out.appendingPathComponent("subtitles.srt"), encoding: .utf8)
+        #expect(srt.contains("-->") && srt.contains("octopuses"))
+        #expect(try String(contentsOf: out.appendingPathComponent("script.txt"), encoding: .utf8).contains("three hearts"))
+        let video = try Data(contentsOf: out.appendingPathComponent("video.mp4"))
+        #expect(video.count > 10_000 && String(decoding: video[4..<8], as: UTF8.self) == "ftyp")
+
+        // Once more: nothing to do.
+        let again = try await make([idea, "--duration", "8", "--json"])
+        #expect(try summary(again.output)["ran"] == [])
+    }
+
+    @Test func killNineAtAnyPointLeavesTheStoreIntactAndResumable() async throws {
+        let idea = "how volcanoes form"
+        for delay in [150, 400, 900, 1500] {
+            let env = ["REELFORGE_WORK_DIR": dir.appendingPathComponent("work").path]
+            let p = try Proc("reelforge", ["make", idea, "--duration", "6", "--home", dir.appendingPathComponent(".reelforge").path,
+                                           "--out", dir.appendingPathComponent("out").path], env: env, logDir: dir)
+            try await Task.sleep(for: .milliseconds(delay))
+            if p.process.isRunning { p.kill9() }
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            check.arguments = ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+                               dir.appendingPathComponent(".reelforge/store.sqlite").path]
+            let pipe = Pipe()
+            check.standardOutput = pipe
+            try check.run()
+            check.waitUntilExit()
+            let result = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(result.trimmingCharacters(in: .whitespacesAndNewlines) == "ok" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent(".reelforge/store.sqlite").path))
+        }
+        let final = try await make([idea, "--duration", "6", "--json"])
+        #expect(final.status == 0, "\(final.output)")
+        #expect(try summary(final.output)["status"] == "completed")
+    }
+}

@@ -193,7 +193,7 @@ public final class MongoJobStore: JobStore {
 
     public func reopen(jobID: String, ideaID: String, stage: Stage, at: Date) async throws {
         guard try await update(jobs, ["_id": .string(jobID)], [
-            "$set": ["status": "queued", "updated_at": EJSON.date(at)],
+            "$set": ["status": "queued", "last_error": nil, "updated_at": EJSON.date(at)],
             "$addToSet": ["dispatched": .string(stage.rawValue)],
         ]) > 0 else { throw StoreError.notFound("job \(jobID)") }
         try await update(ideas, ["_id": .string(ideaID)],

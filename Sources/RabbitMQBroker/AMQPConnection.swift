@@ -104,7 +104,7 @@ final class AMQPConnection {
         amqp_destroy_connection(conn)
         confirmMode = false
         nextPublishTag = 1
-        consumerTags = []
+        consumerTags = [:]
     }
 
     /// Drops the connection without the closing handshake (after a failure).
@@ -114,7 +114,7 @@ final class AMQPConnection {
         amqp_destroy_connection(conn)
         confirmMode = false
         nextPublishTag = 1
-        consumerTags = []
+        consumerTags = [:]
     }
 
     private func conn() throws -> amqp_connection_state_t {
@@ -289,7 +289,8 @@ final class AMQPConnection {
         try check(amqp_get_rpc_reply(c), "basic.qos")
     }
 
-    private var consumerTags: [String] = []
+    /// Consumer tag → queue name, so a delivery is known by the queue it came from.
+    private var consumerTags: [String: String] = [:]
 
     func consume(queue: String) throws {
         let c = try conn()
@@ -300,25 +301,26 @@ final class AMQPConnection {
             }
         }
         try check(amqp_get_rpc_reply(c), "basic.consume \(queue)")
-        consumerTags.append(tag)
+        consumerTags[tag] = queue
     }
 
     /// Cancels every consumer of this channel: no new deliveries arrive after it returns (those already sent
     /// are still read by `receive`).
     func cancelConsumers() throws {
         let c = try conn()
-        for tag in consumerTags {
+        for tag in consumerTags.keys {
             withBytes(tag) { t in _ = amqp_basic_cancel(c, channel, t) }
             try check(amqp_get_rpc_reply(c), "basic.cancel")
         }
-        consumerTags = []
+        consumerTags = [:]
     }
 
     struct Received {
         var body: [UInt8]
         var headers: [String: String]
         var routingKey: String
-        var queueHint: String
+        /// The queue the message came from (consumers), or was read from (basic.get).
+        var queue: String
         var deliveryTag: UInt64
         var redelivered: Bool
     }
@@ -334,7 +336,7 @@ final class AMQPConnection {
         if reply.reply_type == AMQP_RESPONSE_NORMAL {
             defer { amqp_destroy_envelope(&envelope) }
             return Received(body: bytes(envelope.message.body), headers: readHeaders(envelope.message.properties),
-                            routingKey: string(envelope.routing_key), queueHint: string(envelope.exchange),
+                            routingKey: string(envelope.routing_key), queue: consumerTags[string(envelope.consumer_tag)] ?? "",
                             deliveryTag: envelope.delivery_tag, redelivered: envelope.redelivered != 0)
         }
         if reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION {
@@ -403,7 +405,7 @@ final class AMQPConnection {
         try check(r, "read message")
         defer { amqp_destroy_message(&message) }
         return Received(body: bytes(message.body), headers: readHeaders(message.properties), routingKey: string(ok.routing_key),
-                        queueHint: queue, deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0)
+                        queue: queue, deliveryTag: ok.delivery_tag, redelivered: ok.redelivered != 0)
     }
 
     func purge(queue: String) throws -> Int {
@@ -498,6 +500,20 @@ private func readHeaders(_ props: amqp_basic_properties_t) -> [String: String] {
         case AMQP_FIELD_KIND_I64.rawValue: out[key] = String(e.value.value.i64)
         case AMQP_FIELD_KIND_U64.rawValue: out[key] = String(e.value.value.u64)
         case AMQP_FIELD_KIND_BOOLEAN.rawValue: out[key] = e.value.value.boolean != 0 ? "true" : "false"
+        case AMQP_FIELD_KIND_ARRAY.rawValue where key == "x-death":
+            // The newest death comes first: keep its reason and queue (x-first-death-* tell only the first).
+            let list = e.value.value.array
+            if list.num_entries > 0, let first = list.entries, UInt32(first.pointee.kind) == AMQP_FIELD_KIND_TABLE.rawValue {
+                let t = first.pointee.value.table
+                for j in 0..<Int(t.num_entries) {
+                    let f = t.entries[j]
+                    let name = string(f.key)
+                    if (name == "reason" || name == "queue"),
+                       UInt32(f.value.kind) == AMQP_FIELD_KIND_UTF8.rawValue || UInt32(f.value.kind) == AMQP_FIELD_KIND_BYTES.rawValue {
+                        out["x-death-\(name)"] = string(f.value.value.bytes)
+                    }
+                }
+            }
         default: continue
         }
     }

@@ -33,10 +33,10 @@ final class AMQPLink: @unchecked Sendable {
     /// - Parameters:
     ///   - setup: run after each (re)connect: declare topology, qos, consume.
     ///   - consumer: pump deliveries while idle.
-    init(endpoint: AMQPEndpoint, name: String, consumer: Bool, stageOfRoutingKey: [String: Stage] = [:],
+    init(endpoint: AMQPEndpoint, name: String, consumer: Bool, stageOfQueue: [String: Stage] = [:],
          logger: Logger, setup: @escaping Setup) {
         self.endpoint = endpoint; self.name = name; self.consumer = consumer; self.consuming = consumer
-        self.setup = setup; self.logger = logger; self.stageOfQueue = stageOfRoutingKey
+        self.setup = setup; self.logger = logger; self.stageOfQueue = stageOfQueue
         let t = Thread { [self] in self.main() }
         t.name = "amqp-\(name)"
         thread = t
@@ -187,7 +187,7 @@ final class AMQPLink: @unchecked Sendable {
 
             do {
                 if pumping {
-                    if let r = try conn.receive(timeout: .milliseconds(100)) { deliver(r) }
+                    if let r = try conn.receive(timeout: .milliseconds(100)) { try deliver(r, conn) }
                 } else {
                     cond.lock()
                     if commands.isEmpty && running { _ = cond.wait(until: Date().addingTimeInterval(0.2)) }
@@ -204,9 +204,14 @@ final class AMQPLink: @unchecked Sendable {
         stopped.signal()
     }
 
-    private func deliver(_ r: AMQPConnection.Received) {
+    private func deliver(_ r: AMQPConnection.Received, _ conn: AMQPConnection) throws {
+        guard let stage = stageOfQueue[r.queue] else {
+            // Not one of our stage queues (cannot happen with our consumers): give it back rather than guess.
+            logger.error("delivery from unknown queue '\(r.queue)' returned to the broker")
+            try conn.reject(r.deliveryTag, requeue: true)
+            return
+        }
         cond.lock()
-        let stage = stageOfQueue[r.routingKey] ?? Stage(rawValue: r.routingKey) ?? .script
         let d = Delivery(body: r.body, headers: r.headers, queueStage: stage, redelivered: r.redelivered,
                          tag: r.deliveryTag, generation: generation)
         if !waiters.isEmpty {

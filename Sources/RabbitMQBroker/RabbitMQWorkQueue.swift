@@ -110,9 +110,9 @@ public final class RabbitMQWorkQueue: WorkQueue {
     public func consume(stages: [Stage], prefetch: Int) async throws -> any DeliverySource {
         let t = topology
         var keys: [String: Stage] = [:]
-        for s in stages { keys[s.rawValue] = s; keys[t.queue(s)] = s }
+        for s in stages { keys[t.queue(s)] = s }
         let link = AMQPLink(endpoint: endpoint, name: "consumer-" + stages.map(\.rawValue).joined(separator: "+"),
-                            consumer: true, stageOfRoutingKey: keys, logger: logger) { conn in
+                            consumer: true, stageOfQueue: keys, logger: logger) { conn in
             try t.declare(on: conn)
             try conn.qos(prefetch: max(1, prefetch))
             for s in stages { try conn.consume(queue: t.queue(s)) }
@@ -186,7 +186,7 @@ public final class RabbitMQWorkQueue: WorkQueue {
         }
     }
 
-    /// Deletes every queue and exchange of the topology (tests and `topology delete`).
+    /// Deletes every queue and exchange of the topology (tests).
     public func deleteTopology() async throws {
         let t = topology
         try await publisher.perform { conn in

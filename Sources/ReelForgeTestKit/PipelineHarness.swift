@@ -22,7 +22,7 @@ public final class PipelineHarness: Sendable {
     private let serving: Mutex<[Task<Void, Error>]> = Mutex([])
 
     public init(queue: any WorkQueue, store: any JobStore, artifacts: any ArtifactStore, failpoints: String = "",
-                crashTimes: Int = 0, leaseSeconds: Int = 5, workerID: String = "worker-a",
+                crashTimes: Int = 0, leaseSeconds: Int = 5, crashLimit: Int = 10, workerID: String = "worker-a",
                 retry: RetryPolicy = RetryPolicy(delays: [.milliseconds(30), .milliseconds(60)], maxRetries: 3, jitter: 0, jitterBuckets: 1)) throws {
         self.queue = queue; self.store = store; self.artifacts = artifacts; self.retry = retry
         let crashes = Countdown(crashTimes)
@@ -30,7 +30,7 @@ public final class PipelineHarness: Sendable {
         runner = StageRunner(
             queue: queue, store: store, artifacts: artifacts, executors: executors,
             settings: RunnerSettings(workerID: workerID, retry: retry, failpoints: try Failpoints(parsing: failpoints),
-                                     leaseDuration: .seconds(Int64(leaseSeconds)), workRoot: temporaryDirectory("work"),
+                                     leaseDuration: .seconds(Int64(leaseSeconds)), crashLimit: crashLimit, workRoot: temporaryDirectory("work"),
                                      infraBackoffCap: .milliseconds(500)),
             logger: testLogger(), onEvent: { log.record($0) },
             crash: { if crashes.take() { throw SimulatedCrash() } })

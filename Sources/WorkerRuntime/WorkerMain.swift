@@ -14,6 +14,10 @@ public enum WorkerMain {
         while i < arguments.count {
             let a = arguments[i]
             let value = i + 1 < arguments.count ? arguments[i + 1] : nil
+            if a.hasPrefix("--"), value == nil || value!.hasPrefix("--") {
+                FileHandle.standardError.write(Data("\(name): \(a) needs a value (see --help)\n".utf8))
+                return 64
+            }
             switch a {
             case "--prefetch": env["REELFORGE_PREFETCH"] = value; i += 1
             case "--failpoints": env["REELFORGE_FAILPOINTS"] = value; i += 1

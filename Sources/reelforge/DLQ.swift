@@ -70,20 +70,24 @@ struct DLQ: AsyncParsableCommand {
 
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete parked messages.")
-        @Argument(help: "Only this job's messages (omit with --all).") var jobID: String?
+        @Argument(help: "Only this job's messages (omit with --all or --reason-kind).") var jobID: String?
         @Flag(help: "Every parked message (of --stage, or of all stages).") var all = false
         @Option(help: "Only this stage's parking queue.") var stage: String?
+        @Option(help: "Only messages parked for this reason kind: poison, permanent, exhausted, crash_loop, delivery_limit, lease.")
+        var reasonKind: String?
 
         func validate() throws {
-            if jobID == nil && !all { throw ValidationError("name a job id, or pass --all") }
+            if jobID == nil && !all && reasonKind == nil { throw ValidationError("name a job id, or pass --all or --reason-kind") }
         }
 
         func run() async throws {
             let d = try await Distributed.connect()
             let s = try parseStage(stage)
             let n: Int
-            if let jobID, !all {
-                n = try await d.backends.queue.takeParked(stage: s, matching: { $0.jobID == jobID }, handler: { _ in })
+            if jobID != nil || reasonKind != nil {
+                let job = jobID, kind = reasonKind
+                n = try await d.backends.queue.takeParked(
+                    stage: s, matching: { m in (job == nil || m.jobID == job) && (kind == nil || m.reasonKind == kind) }, handler: { _ in })
             } else {
                 n = try await d.backends.queue.purgeParked(stage: s)
             }

@@ -11,22 +11,22 @@ enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case memory, embedded, real
     var testDescription: String { rawValue }
 
-    func harness(failpoints: String = "", crashTimes: Int = 0, leaseSeconds: Int = 5) throws -> PipelineHarness {
+    func harness(failpoints: String = "", crashTimes: Int = 0, leaseSeconds: Int = 5, crashLimit: Int = 10) throws -> PipelineHarness {
         switch self {
         case .memory:
             return try PipelineHarness(queue: MemoryWorkQueue(deliveryLimit: 5), store: RecordJobStore.memory(),
                                        artifacts: DirectoryArtifactStore(root: temporaryDirectory("artifacts")),
-                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds)
+                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds, crashLimit: crashLimit)
         case .embedded:
             let dir = temporaryDirectory("embedded")
             return try PipelineHarness(queue: MemoryWorkQueue(deliveryLimit: 5), store: RecordJobStore.sqlite(path: dir.appendingPathComponent("store.sqlite").path),
                                        artifacts: DirectoryArtifactStore(root: dir.appendingPathComponent("artifacts")),
-                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds)
+                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds, crashLimit: crashLimit)
         case .real:
             let retry = RetryPolicy(delays: [.milliseconds(200), .milliseconds(400)], maxRetries: 3, jitter: 0, jitterBuckets: 1)
             let (store, artifacts) = try TestServices.mongoStore()
             return try PipelineHarness(queue: TestServices.rabbitQueue(retry: retry, deliveryLimit: 5), store: store, artifacts: artifacts,
-                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds, retry: retry)
+                                       failpoints: failpoints, crashTimes: crashTimes, leaseSeconds: leaseSeconds, crashLimit: crashLimit, retry: retry)
         }
     }
 
@@ -192,6 +192,9 @@ struct PipelineScenarioTests {
         #expect(parked.contains { $0.reason.contains("not valid JSON") })
         #expect(parked.contains { $0.reason.contains("unknown stage") })
         #expect(parked.contains { $0.reason.contains("does not exist") })
+        // Poison cannot be replayed: replaying everything leaves it parked instead of failing.
+        #expect(try await h.operations.replay(jobID: nil).isEmpty)
+        #expect(try await h.queue.parked(stage: .script, limit: 10).count == 3)
         await h.close()
     }
 
@@ -251,6 +254,20 @@ struct PipelineScenarioTests {
         let idea = try await h.waitForStatus("idea_ext1", .completed)
         await h.stop()
         #expect(idea.idea == "how owls see at night" && idea.targetSeconds == 15)
+        await h.close()
+    }
+
+    @Test(arguments: Backend.usable)
+    func crashLoopsAreParkedNotRetriedForever(_ backend: Backend) async throws {
+        let h = try await backend.harness(failpoints: "audio=crash", crashTimes: 1000, leaseSeconds: 1, crashLimit: 3).prepared()
+        h.start()
+        let s = try await h.operations.submit(idea: "why the crash loops")
+        let idea = try await h.waitForStatus(s.ideaID, .failed)
+        await h.stop()
+        #expect(idea.lastSuccessfulStep == .scriptAdapted)
+        #expect(idea.errors.last?.kind == "crash_loop")
+        let parked = try await h.queue.parked(stage: .audio, limit: 10)
+        #expect(parked.count == 1 && parked.first?.reasonKind == "crash_loop")
         await h.close()
     }
 }

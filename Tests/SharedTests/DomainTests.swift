@@ -147,6 +147,8 @@ struct MessageCodecTests {
         (#"{"job_id":"j","idea_id":"i","stage":"script","idea":42}"#, "field 'idea' must be a string"),
         (#"{"version":2,"job_id":"j","idea_id":"i","stage":"script"}"#, "version 2 is not supported"),
         (#"{"job_id":"j","idea_id":"i","stage":"script","language":"de","idea":"x"}"#, "field 'language'"),
+        (#"{"version":1e300,"job_id":"j","idea_id":"i","stage":"script"}"#, "field 'version' must be an integer"),
+        (#"{"job_id":"j","idea_id":"i","stage":"script","idea":"x","duration_seconds":-1e300}"#, "field 'duration_seconds'"),
     ]
 
     @Test(arguments: bad)

@@ -12,6 +12,9 @@ public struct JobMessage: Sendable, Hashable {
     public var newIdea: NewIdea?
     /// How many times this delivery was put back because another worker held the stage's lease.
     public var leaseWaits: Int
+    /// Deliveries of this attempt that ended without an outcome (a worker died holding them), carried across
+    /// the lease waits so that a crash loop reaches its limit even though each wait is a new message.
+    public var redeliveries: Int
 
     public struct NewIdea: Sendable, Hashable {
         public var text: String
@@ -22,9 +25,10 @@ public struct JobMessage: Sendable, Hashable {
         }
     }
 
-    public init(jobID: String, ideaID: String, stage: Stage, attempt: Int = 1, newIdea: NewIdea? = nil, leaseWaits: Int = 0) {
+    public init(jobID: String, ideaID: String, stage: Stage, attempt: Int = 1, newIdea: NewIdea? = nil, leaseWaits: Int = 0,
+                redeliveries: Int = 0) {
         self.jobID = jobID; self.ideaID = ideaID; self.stage = stage; self.attempt = attempt
-        self.newIdea = newIdea; self.leaseWaits = leaseWaits
+        self.newIdea = newIdea; self.leaseWaits = leaseWaits; self.redeliveries = redeliveries
     }
 }
 
@@ -34,6 +38,7 @@ public enum MessageHeader {
     public static let stage = "x-reelforge-stage"
     public static let jobID = "x-reelforge-job-id"
     public static let leaseWaits = "x-reelforge-lease-waits"
+    public static let redeliveries = "x-reelforge-redeliveries"
     public static let reason = "x-reelforge-reason"
     public static let reasonKind = "x-reelforge-reason-kind"
     public static let parkedAt = "x-reelforge-parked-at"
@@ -94,6 +99,7 @@ public struct JobMessageCodec: Sendable {
             MessageHeader.jobID: m.jobID,
         ]
         if m.leaseWaits > 0 { headers[MessageHeader.leaseWaits] = String(m.leaseWaits) }
+        if m.redeliveries > 0 { headers[MessageHeader.redeliveries] = String(m.redeliveries) }
         return (Array(JSONValue.object(object).jsonText.utf8), headers)
     }
 
@@ -143,7 +149,9 @@ public struct JobMessageCodec: Sendable {
 
         let attempt = try Self.headerInt(headers, MessageHeader.attempt, default: 1, range: 1...1_000)
         let waits = try Self.headerInt(headers, MessageHeader.leaseWaits, default: 0, range: 0...1_000_000)
-        return JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits)
+        let redeliveries = try Self.headerInt(headers, MessageHeader.redeliveries, default: 0, range: 0...1_000_000)
+        return JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits,
+                          redeliveries: redeliveries)
     }
 
     private static func identifier(_ o: [String: JSONValue], _ field: String) throws(MessageError) -> String {

@@ -42,13 +42,19 @@ public struct Operations: Sendable {
         let store = self.store, queue = self.queue
         let codec = JobMessageCodec()
         let replayed = Mutex<[String]>([])
-        _ = try await queue.takeParked(stage: stage, matching: { m in jobID == nil || m.jobID == jobID }) { parked in
-            guard let message = try? codec.decode(body: parked.body, headers: [:]) else {
-                throw ConfigError.invalid("parked message", "cannot be replayed: its body is not a job message (\(parked.reason)); purge it instead")
+        // Only job messages of existing jobs can be replayed; poison stays parked for inspection and `dlq purge`.
+        var replayableJobs = Set<String>()
+        for m in try await queue.parked(stage: stage, limit: 1_000_000) where jobID == nil || m.jobID == jobID {
+            if let message = try? codec.decode(body: m.body, headers: [:]), try await store.job(message.jobID) != nil {
+                replayableJobs.insert(message.jobID)
             }
-            guard try await store.job(message.jobID) != nil else {
-                throw ConfigError.invalid("parked message", "names job \(message.jobID), which does not exist")
-            }
+        }
+        let wanted = replayableJobs
+        let replayable: @Sendable (ParkedMessage) -> Bool = { m in
+            (try? codec.decode(body: m.body, headers: [:])).map { wanted.contains($0.jobID) } ?? false
+        }
+        _ = try await queue.takeParked(stage: stage, matching: replayable) { parked in
+            let message = try codec.decode(body: parked.body, headers: [:])
             try await store.reopen(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, at: Date())
             try await queue.publish(JobMessage(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, attempt: 1), to: parked.stage)
             replayed.withLock { $0.append(message.jobID) }

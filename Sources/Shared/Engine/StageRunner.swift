@@ -9,16 +9,19 @@ public struct RunnerSettings: Sendable {
     public var leaseDuration: Duration
     /// How often a delivery may be put back while another worker holds the stage, before it is parked.
     public var maxLeaseWaits: Int
+    /// Deliveries of one attempt lost with their worker (crashes) before the job is parked as a crash loop.
+    public var crashLimit: Int
     public var workRoot: URL
     /// Longest pause between two tries of a store or broker call that failed.
     public var infraBackoffCap: Duration
 
     public init(workerID: String, retry: RetryPolicy = RetryPolicy(), failpoints: Failpoints = .none,
-                leaseDuration: Duration = .seconds(60), maxLeaseWaits: Int = 1000,
+                leaseDuration: Duration = .seconds(60), maxLeaseWaits: Int = 1000, crashLimit: Int = 10,
                 workRoot: URL = FileManager.default.temporaryDirectory.appendingPathComponent("reelforge"),
                 infraBackoffCap: Duration = .seconds(30)) {
         self.workerID = workerID; self.retry = retry; self.failpoints = failpoints
-        self.leaseDuration = leaseDuration; self.maxLeaseWaits = maxLeaseWaits; self.workRoot = workRoot
+        self.leaseDuration = leaseDuration; self.maxLeaseWaits = maxLeaseWaits; self.crashLimit = crashLimit
+        self.workRoot = workRoot
         self.infraBackoffCap = infraBackoffCap
     }
 }
@@ -170,6 +173,18 @@ public final class StageRunner: Sendable {
 
         let stage = message.stage
         log[metadataKey: "attempt"] = "\(message.attempt)"
+        // Deliveries of this attempt that a dead worker took with it, including those before lease waits.
+        let lost = message.redeliveries + delivery.deliveryCount
+        if lost >= settings.crashLimit {
+            let reason = "\(stage) was started \(lost) times by workers that stopped before finishing it (crash loop)"
+            log.error("parking job: \(reason)")
+            let entry = ErrorEntry(stage: stage, kind: "crash_loop", message: reason, attempt: message.attempt, at: Date())
+            try await infra(log) {
+                try await self.store.recordFailure(jobID: jobID, ideaID: ideaID, entry, owner: self.settings.workerID, final: true, retrying: false)
+            }
+            await parkAndAck(delivery, source: source, stage: stage, jobID: jobID, ideaID: ideaID, kind: "crash_loop", reason: reason, log: log)
+            return
+        }
         if idea.lastSuccessfulStep != nil {
             let skipped = ResumePlanner.skipped(checkpoint: idea.lastSuccessfulStep).map(\.rawValue).joined(separator: ", ")
             log.info("\(ResumePlanner.describe(checkpoint: idea.lastSuccessfulStep)) (skipping \(skipped): already done)")
@@ -196,6 +211,7 @@ public final class StageRunner: Sendable {
             // come back after the shortest delay rather than run the stage twice at once.
             var waited = message
             waited.leaseWaits += 1
+            waited.redeliveries = lost
             let later = waited
             let delay = settings.retry.allDelays.first!
             log.info("stage \(stage) is claimed by \(lease.owner) until \(lease.expiresAt); checking again in \(delay.compact)")

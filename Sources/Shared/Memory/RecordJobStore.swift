@@ -149,7 +149,7 @@ public struct RecordJobStore: JobStore {
     public func reopen(jobID: String, ideaID: String, stage: Stage, at: Date) async throws {
         try await backend.transaction { tx in
             guard var job = try tx.job(jobID), var idea = try tx.idea(ideaID) else { throw StoreError.notFound("job \(jobID)") }
-            job.status = .queued; job.dispatched.insert(stage); job.updatedAt = at
+            job.status = .queued; job.dispatched.insert(stage); job.lastError = nil; job.updatedAt = at
             idea.status = .queued; idea.currentStep = stage; idea.updatedAt = at
             try tx.update(job)
             try tx.update(idea)

@@ -27,8 +27,12 @@ public struct ParkedMessage: Sendable, Hashable {
     public var headers: [String: String]
     public var bodyText: String { String(decoding: body, as: UTF8.self) }
     public var jobID: String? { headers[MessageHeader.jobID] }
-    public var reason: String { headers[MessageHeader.reason] ?? headers["x-first-death-reason"].map { "broker: \($0)" } ?? "unknown" }
-    public var reasonKind: String { headers[MessageHeader.reasonKind] ?? headers["x-first-death-reason"] ?? "unknown" }
+    /// Our reason, or the broker's for messages it dead-lettered itself (the newest death, e.g. `delivery_limit`).
+    public var reason: String {
+        headers[MessageHeader.reason] ?? brokerReason.map { "broker: \($0) (a worker stopped while holding it, again and again)" } ?? "unknown"
+    }
+    public var reasonKind: String { headers[MessageHeader.reasonKind] ?? brokerReason ?? "unknown" }
+    var brokerReason: String? { headers["x-death-reason"] ?? headers["x-first-death-reason"] }
 
     public init(stage: Stage, body: [UInt8], headers: [String: String]) {
         self.stage = stage; self.body = body; self.headers = headers

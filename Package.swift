@@ -1,6 +1,9 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let magickIncludes = ["/usr/include/ImageMagick-6", "/usr/include/x86_64-linux-gnu/ImageMagick-6",
+                      "/usr/include/aarch64-linux-gnu/ImageMagick-6"].map { "-I" + $0 }
+
 let package = Package(
     name: "ReelForge",
     platforms: [.macOS(.v14)],
@@ -20,6 +23,12 @@ let package = Package(
         .systemLibrary(name: "CRabbitMQ", pkgConfig: "librabbitmq", providers: [.apt(["librabbitmq-dev"])]),
         .systemLibrary(name: "CMongoC", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .systemLibrary(name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        // MagickWand's pkg-config flags carry -D and -fopenmp, which SwiftPM refuses for system libraries: the
+        // macros are defined in the shim and the include folders given here (amd64 and arm64 Debian layouts).
+        .target(
+            name: "CMagickWand",
+            cSettings: [.unsafeFlags(magickIncludes)],
+            linkerSettings: [.linkedLibrary("MagickWand-6.Q16"), .linkedLibrary("MagickCore-6.Q16")]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
             name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libswresample libavutil",
@@ -34,7 +43,8 @@ let package = Package(
         .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
         // Stage providers (offline ones here; real ones behind the same ports).
-        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg"]),
+        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand"],
+                swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 
         // Wiring shared by the three workers and the CLI.
         .target(

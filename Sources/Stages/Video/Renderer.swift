@@ -39,6 +39,7 @@ public struct RenderOptions: Sendable, Hashable {
     /// Top and bottom colours of a vertical gradient (the same colour twice for a solid background).
     public var backgroundTop = RGB(r: 24, g: 28, b: 64)
     public var backgroundBottom = RGB(r: 8, g: 8, b: 20)
+    public var subtitles = SubtitleStyle()
     public init() {}
 }
 
@@ -46,6 +47,8 @@ public struct RenderOptions: Sendable, Hashable {
 public struct RenderResult: Sendable {
     public var frames: Int
     public var duration: Double
+    /// Things a person should know (a missing font that fell back).
+    public var warnings: [String] = []
 }
 
 /// Renders narration over a background into an H.264/AAC MP4, in-process on the ffmpeg libraries. Frames
@@ -58,13 +61,18 @@ public struct VideoRenderer: Sendable {
 
     public init(options: RenderOptions = RenderOptions()) { self.options = options }
 
-    public func render(audio: URL, to output: URL, progress: (@Sendable (Double, String) -> Void)? = nil) async throws -> RenderResult {
+    /// Renders `audio` over the background with `cues` burnt in at their times.
+    public func render(audio: URL, cues: [TimedCue] = [], to output: URL,
+                       progress: (@Sendable (Double, String) -> Void)? = nil) async throws -> RenderResult {
         let o = options
         _ = Self.quietLibav
-        return try await Self.pool.run { try Self.renderBlocking(audio: audio, output: output, options: o, progress: progress) }
+        return try await Self.pool.run {
+            try Self.renderBlocking(audio: audio, cues: cues, output: output, options: o, progress: progress)
+        }
     }
 
-    static func renderBlocking(audio: URL, output: URL, options o: RenderOptions, progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
+    static func renderBlocking(audio: URL, cues: [TimedCue], output: URL, options o: RenderOptions,
+                               progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
         let channels: Int32 = 2, rate: Int32 = 48_000
@@ -93,6 +101,15 @@ public struct VideoRenderer: Sendable {
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
             threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
         let background = Background(options: o)
+        let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
+        var warnings: [String] = []
+        let (_, missingFonts) = o.subtitles.resolveFont()
+        if !missingFonts.isEmpty && !cues.isEmpty {
+            warnings.append("font\(missingFonts.count > 1 ? "s" : "") \(missingFonts.joined(separator: ", ")) not found; using \(rasterizer.fontPath ?? "ImageMagick's default font")")
+        }
+        // Each cue is drawn once, when it first shows, and dropped when the next one starts.
+        var cueIndex = 0
+        var current: (index: Int, overlay: CueOverlay?)?
         var audioDone = false
         for i in 0..<frames {
             // Keep audio ahead of video so the muxer interleaves without buffering much.
@@ -105,6 +122,15 @@ public struct VideoRenderer: Sendable {
             }
             try writer.prepareVideoFrame()
             background.fill(writer.frame)
+            let t = Double(i) / Double(o.fps)
+            while cueIndex < cues.count && cues[cueIndex].end <= t { cueIndex += 1 }
+            if cueIndex < cues.count && cues[cueIndex].start <= t {
+                if current?.index != cueIndex { current = (cueIndex, try rasterizer.render(cues[cueIndex].lines)) }
+                if let overlay = current?.overlay {
+                    let f = writer.frame.pointee
+                    overlay.blend(y: f.data.0!, Int(f.linesize.0), u: f.data.1!, v: f.data.2!, Int(f.linesize.1))
+                }
+            }
             try writer.encodeVideoFrame()
             if let progress, i % 15 == 0 { progress(Double(i) / Double(frames), "\(i)/\(frames) frames") }
         }
@@ -112,7 +138,7 @@ public struct VideoRenderer: Sendable {
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")
-        return RenderResult(frames: frames, duration: videoEnd)
+        return RenderResult(frames: frames, duration: videoEnd, warnings: warnings)
     }
 }
 

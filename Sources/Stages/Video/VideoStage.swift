@@ -17,9 +17,11 @@ public struct VideoStageExecutor: StageExecutor {
         let words = try JSONDecoder().decode([WordTiming].self, from: Data(contentsOf: timingsURL))
         let out = input.workDir.appendingPathComponent("video.mp4")
         let started = ContinuousClock.now
-        let result = try await renderer.render(audio: audio, to: out, progress: input.progress)
+        let spoken = words.last?.end ?? 0
+        let timed = SubtitleTiming.align(cues: cues, words: words, duration: spoken + 0.5)
+        let result = try await renderer.render(audio: audio, cues: timed, to: out, progress: input.progress)
+        for w in result.warnings { logger.warning("\(w)") }
         let seconds = (ContinuousClock.now - started).seconds
-        let timed = SubtitleTiming.align(cues: cues, words: words, duration: result.duration)
         let srt = input.workDir.appendingPathComponent("subtitles.srt")
         try SubtitleTiming.srt(timed).write(to: srt, atomically: true, encoding: .utf8)
         let vtt = input.workDir.appendingPathComponent("subtitles.vtt")

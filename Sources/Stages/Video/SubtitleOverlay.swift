@@ -1,0 +1,246 @@
+import CMagickWand
+import Foundation
+import Shared
+
+/// How subtitles look. The default is the classic look; any field can come from a style JSON file.
+public struct SubtitleStyle: Codable, Sendable, Hashable {
+    /// Fonts tried in order: a file path, or a family name looked up among the common font folders.
+    public var fonts: [String] = ["DejaVu-Sans-Bold", "Liberation-Sans-Bold", "Noto-Sans-Bold"]
+    public var fontSize: Double = 50
+    public var color: String = "#FFFFFF"
+    public var strokeColor: String = "#000000"
+    public var strokeWidth: Double = 2
+    public var sideMargin: Int = 60
+    public var bottomMargin: Int = 120
+    public var maxLines: Int = 2
+    public var lineSpacing: Double = 1.2
+    /// A box behind the text, e.g. `#000000A0`; nil for none.
+    public var boxColor: String?
+    public var boxPadding: Int = 16
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case fonts, fontSize = "font_size", color, strokeColor = "stroke_color", strokeWidth = "stroke_width"
+        case sideMargin = "side_margin", bottomMargin = "bottom_margin", maxLines = "max_lines", lineSpacing = "line_spacing"
+        case boxColor = "box_color", boxPadding = "box_padding"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SubtitleStyle()
+        fonts = try c.decodeIfPresent([String].self, forKey: .fonts) ?? d.fonts
+        fontSize = try c.decodeIfPresent(Double.self, forKey: .fontSize) ?? d.fontSize
+        color = try c.decodeIfPresent(String.self, forKey: .color) ?? d.color
+        strokeColor = try c.decodeIfPresent(String.self, forKey: .strokeColor) ?? d.strokeColor
+        strokeWidth = try c.decodeIfPresent(Double.self, forKey: .strokeWidth) ?? d.strokeWidth
+        sideMargin = try c.decodeIfPresent(Int.self, forKey: .sideMargin) ?? d.sideMargin
+        bottomMargin = try c.decodeIfPresent(Int.self, forKey: .bottomMargin) ?? d.bottomMargin
+        maxLines = try c.decodeIfPresent(Int.self, forKey: .maxLines) ?? d.maxLines
+        lineSpacing = try c.decodeIfPresent(Double.self, forKey: .lineSpacing) ?? d.lineSpacing
+        boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor)
+        boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
+    }
+
+    static let fontFolders = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
+                              "/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype", "/usr/share/fonts"]
+
+    /// The first font that exists, and the names that did not.
+    public func resolveFont() -> (path: String?, missing: [String]) {
+        var missing: [String] = []
+        for f in fonts {
+            if f.hasPrefix("/") {
+                if FileManager.default.fileExists(atPath: f) { return (f, missing) }
+            } else {
+                let file = f.replacingOccurrences(of: "-Sans-", with: "Sans-").replacingOccurrences(of: "-", with: "") + ".ttf"
+                let variants = [file, f + ".ttf", file.replacingOccurrences(of: "Bold", with: "-Bold")]
+                for dir in Self.fontFolders {
+                    for v in variants where FileManager.default.fileExists(atPath: "\(dir)/\(v)") { return ("\(dir)/\(v)", missing) }
+                }
+            }
+            missing.append(f)
+        }
+        return (nil, missing)
+    }
+}
+
+/// One cue drawn once with MagickWand into a small overlay, kept as Y, U, V and alpha planes ready to be
+/// blended into a yuv420p frame inside its box only.
+struct CueOverlay {
+    let x: Int, y: Int, width: Int, height: Int      // even, in frame pixels
+    let luma: [UInt8], alpha: [UInt8]               // width * height
+    let cb: [UInt8], cr: [UInt8], alphaC: [UInt8]   // (width/2) * (height/2)
+}
+
+/// Draws subtitle cues through MagickWand (text with DrawAnnotation; never `@file` text, never a policy change).
+/// Not thread-safe: used from the render thread.
+final class SubtitleRasterizer {
+    let style: SubtitleStyle
+    let fontPath: String?
+    let frameWidth: Int, frameHeight: Int
+    private static let genesis: Void = MagickWandGenesis()
+
+    init(style: SubtitleStyle, frameWidth: Int, frameHeight: Int) {
+        _ = Self.genesis
+        self.style = style
+        self.frameWidth = frameWidth; self.frameHeight = frameHeight
+        fontPath = style.resolveFont().path
+    }
+
+    /// Lines that fit the width between the margins, at most `maxLines` (the rest is cut with an ellipsis).
+    func wrap(_ lines: [String], wand: OpaquePointer, draw: OpaquePointer) -> [String] {
+        let maxWidth = Double(frameWidth - 2 * style.sideMargin)
+        let words = lines.joined(separator: " ").split(separator: " ").map(String.init)
+        var out: [String] = [], current = ""
+        for w in words {
+            let candidate = current.isEmpty ? w : current + " " + w
+            if !current.isEmpty && textWidth(candidate, wand: wand, draw: draw) > maxWidth {
+                out.append(current); current = w
+            } else { current = candidate }
+        }
+        if !current.isEmpty { out.append(current) }
+        if out.count > style.maxLines {
+            out = Array(out.prefix(style.maxLines))
+            out[out.count - 1] += "…"
+        }
+        // Two lines of the original split stay as they were when they fit.
+        if lines.count <= style.maxLines, lines.allSatisfy({ textWidth($0, wand: wand, draw: draw) <= maxWidth }) { return lines }
+        return out
+    }
+
+    func textWidth(_ s: String, wand: OpaquePointer, draw: OpaquePointer) -> Double {
+        guard let m = MagickQueryFontMetrics(wand, draw, s) else { return Double(s.count) * style.fontSize * 0.6 }
+        defer { MagickRelinquishMemory(m) }
+        return m[4]
+    }
+
+    func render(_ lines: [String]) throws -> CueOverlay? {
+        let wand = NewMagickWand()!
+        defer { DestroyMagickWand(wand) }
+        let draw = NewDrawingWand()!
+        defer { DestroyDrawingWand(draw) }
+        let fill = NewPixelWand()!, stroke = NewPixelWand()!, none = NewPixelWand()!
+        defer { DestroyPixelWand(fill); DestroyPixelWand(stroke); DestroyPixelWand(none) }
+        PixelSetColor(fill, style.color)
+        PixelSetColor(stroke, style.strokeColor)
+        PixelSetColor(none, "none")
+        if let fontPath { DrawSetFont(draw, fontPath) }
+        DrawSetFontSize(draw, style.fontSize)
+        DrawSetTextAntialias(draw, MagickTrue)
+        DrawSetStrokeAntialias(draw, MagickTrue)
+        // A 1x1 image to measure against.
+        MagickNewImage(wand, 1, 1, none)
+        let text = wrap(lines, wand: wand, draw: draw)
+        guard !text.isEmpty else { return nil }
+        let lineHeight = style.fontSize * style.lineSpacing
+        let pad = Int(style.strokeWidth.rounded(.up)) + 2 + (style.boxColor == nil ? 0 : style.boxPadding)
+        let widest = text.map { textWidth($0, wand: wand, draw: draw) }.max() ?? 0
+        var width = min(frameWidth, Int(widest.rounded(.up)) + 2 * pad)
+        var height = Int((lineHeight * Double(text.count)).rounded(.up)) + 2 * pad
+        width += width % 2; height += height % 2
+
+        ClearMagickWand(wand)
+        MagickNewImage(wand, width, height, none)
+        if let box = style.boxColor {
+            let b = NewPixelWand()!
+            defer { DestroyPixelWand(b) }
+            PixelSetColor(b, box)
+            let boxDraw = NewDrawingWand()!
+            defer { DestroyDrawingWand(boxDraw) }
+            DrawSetFillColor(boxDraw, b)
+            DrawRoundRectangle(boxDraw, 0, 0, Double(width - 1), Double(height - 1), 12, 12)
+            MagickDrawImage(wand, boxDraw)
+        }
+        DrawSetGravity(draw, NorthGravity)
+        let ascent = style.fontSize * 0.93
+        // The outline first (twice the stroke width, so that it shows outside the glyphs), then the fill over it.
+        for pass in 0..<2 {
+            let d = CloneDrawingWand(draw)!
+            defer { DestroyDrawingWand(d) }
+            if pass == 0 {
+                guard style.strokeWidth > 0 else { continue }
+                DrawSetFillColor(d, stroke)
+                DrawSetStrokeColor(d, stroke)
+                DrawSetStrokeWidth(d, style.strokeWidth * 2)
+            } else {
+                DrawSetFillColor(d, fill)
+                DrawSetStrokeWidth(d, 0)
+            }
+            DrawSetGravity(d, UndefinedGravity)
+            for (i, line) in text.enumerated() {
+                let w = textWidth(line, wand: wand, draw: draw)
+                let x = (Double(width) - w) / 2
+                let y = Double(pad) + lineHeight * Double(i) + ascent
+                DrawAnnotation(d, x, y, line)
+            }
+            guard MagickDrawImage(wand, d) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
+        }
+        var rgba = [UInt8](repeating: 0, count: width * height * 4)
+        guard MagickExportImagePixels(wand, 0, 0, width, height, "RGBA", CharPixel, &rgba) == MagickTrue else {
+            throw StageFailure.permanent("MagickWand could not export a subtitle")
+        }
+        let x = ((frameWidth - width) / 2) & ~1
+        let y = max(0, frameHeight - style.bottomMargin - height + pad) & ~1
+        return Self.overlay(rgba: rgba, width: width, height: height, x: x, y: y)
+    }
+
+    /// RGBA → BT.601 limited-range Y, and Cb/Cr and alpha averaged over 2x2 blocks.
+    static func overlay(rgba: [UInt8], width: Int, height: Int, x: Int, y: Int) -> CueOverlay {
+        var luma = [UInt8](repeating: 0, count: width * height), alpha = [UInt8](repeating: 0, count: width * height)
+        let cw = width / 2, ch = height / 2
+        var cb = [UInt8](repeating: 128, count: cw * ch), cr = [UInt8](repeating: 128, count: cw * ch), ac = [UInt8](repeating: 0, count: cw * ch)
+        for i in 0..<(width * height) {
+            let r = Int(rgba[4 * i]), g = Int(rgba[4 * i + 1]), b = Int(rgba[4 * i + 2])
+            luma[i] = UInt8((66 * r + 129 * g + 25 * b + 128) >> 8 + 16)
+            alpha[i] = rgba[4 * i + 3]
+        }
+        for cy in 0..<ch {
+            for cx in 0..<cw {
+                var sa = 0, su = 0, sv = 0
+                for (dx, dy) in [(0, 0), (1, 0), (0, 1), (1, 1)] {
+                    let i = (2 * cy + dy) * width + 2 * cx + dx
+                    let a = Int(rgba[4 * i + 3]), r = Int(rgba[4 * i]), g = Int(rgba[4 * i + 1]), b = Int(rgba[4 * i + 2])
+                    sa += a
+                    su += a * ((-38 * r - 74 * g + 112 * b + 128) >> 8 + 128)
+                    sv += a * ((112 * r - 94 * g - 18 * b + 128) >> 8 + 128)
+                }
+                let j = cy * cw + cx
+                ac[j] = UInt8(sa / 4)
+                if sa > 0 { cb[j] = UInt8(clamping: su / sa); cr[j] = UInt8(clamping: sv / sa) }
+            }
+        }
+        return CueOverlay(x: x, y: y, width: width, height: height, luma: luma, alpha: alpha, cb: cb, cr: cr, alphaC: ac)
+    }
+}
+
+extension CueOverlay {
+    /// Blends into the planes of a yuv420p frame, touching only the overlay's box.
+    func blend(y yPlane: UnsafeMutablePointer<UInt8>, _ yStride: Int, u uPlane: UnsafeMutablePointer<UInt8>,
+               v vPlane: UnsafeMutablePointer<UInt8>, _ cStride: Int) {
+        luma.withUnsafeBufferPointer { l in alpha.withUnsafeBufferPointer { a in
+            for row in 0..<height {
+                let dst = yPlane + (y + row) * yStride + x
+                let base = row * width
+                for col in 0..<width {
+                    let al = Int(a[base + col])
+                    if al == 0 { continue }
+                    dst[col] = UInt8((Int(l[base + col]) * al + Int(dst[col]) * (255 - al) + 127) / 255)
+                }
+            }
+        } }
+        let cw = width / 2
+        cb.withUnsafeBufferPointer { u in cr.withUnsafeBufferPointer { v in alphaC.withUnsafeBufferPointer { a in
+            for row in 0..<(height / 2) {
+                let du = uPlane + (y / 2 + row) * cStride + x / 2
+                let dv = vPlane + (y / 2 + row) * cStride + x / 2
+                let base = row * cw
+                for col in 0..<cw {
+                    let al = Int(a[base + col])
+                    if al == 0 { continue }
+                    du[col] = UInt8((Int(u[base + col]) * al + Int(du[col]) * (255 - al) + 127) / 255)
+                    dv[col] = UInt8((Int(v[base + col]) * al + Int(dv[col]) * (255 - al) + 127) / 255)
+                }
+            }
+        } } }
+    }
+}

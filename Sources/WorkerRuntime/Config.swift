@@ -20,13 +20,18 @@ public struct ReelForgeConfig: Sendable {
     public var logLevel: String
     public var shutdownGrace: Duration
     public var render: RenderOptions
+    /// Port of /healthz, /readyz and /metrics (0: any free port; nil: off).
+    public var httpPort: Int?
 
     public enum LogFormat: String, Sendable { case text, json }
 
     public static let variables: [(name: String, meaning: String)] = [
         ("AMQP_URL", "RabbitMQ URL, amqp:// or amqps:// (default amqp://guest:guest@localhost:5672/)"),
+        ("AMQP_URL_FILE", "a file holding AMQP_URL (container secrets); used when AMQP_URL is unset"),
         ("AMQP_CA_CERT", "CA bundle for amqps:// (default: the system bundle)"),
         ("MONGODB_URI", "MongoDB URI; its path names the database (default mongodb://localhost:27017/reelforge)"),
+        ("MONGODB_URI_FILE", "a file holding MONGODB_URI (container secrets); used when MONGODB_URI is unset"),
+        ("REELFORGE_HTTP_PORT", "port of /healthz, /readyz and /metrics for workers (default 9090; 'off' disables)"),
         ("REELFORGE_QUEUE_PREFIX", "prefix of every exchange and queue (default reelforge)"),
         ("REELFORGE_PREFETCH", "deliveries a worker handles at once (default 1)"),
         ("REELFORGE_RETRY_DELAYS", "backoff levels, e.g. 10s,1m,5m (default)"),
@@ -47,7 +52,8 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
     ]
 
-    public static func fromEnvironment(_ env: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {
+        let env = try withSecretFiles(environment)
         func int(_ name: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
             guard let raw = env[name], !raw.isEmpty else { return d }
             guard let v = Int(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a whole number in \(range)") }
@@ -94,11 +100,29 @@ public struct ReelForgeConfig: Sendable {
             logFormat: logFormat,
             logLevel: env["REELFORGE_LOG_LEVEL"] ?? "info",
             shutdownGrace: .seconds(try int("REELFORGE_SHUTDOWN_GRACE_SECONDS", 120, 0...86_400)),
-            render: render)
+            render: render,
+            httpPort: env["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535))
         guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw ConfigError.invalid("REELFORGE_QUEUE_PREFIX", "may hold letters, digits, '.', '-' and '_' only")
         }
         return config
+    }
+
+    /// `NAME_FILE` names a file whose content is NAME's value (Docker and Kubernetes secrets), for the variables
+    /// that carry secrets. The value is registered with the Redactor so it never reaches a log line.
+    static func withSecretFiles(_ env: [String: String]) throws -> [String: String] {
+        var out = env
+        for (name, path) in env where name.hasSuffix("_FILE") && (name.hasPrefix("AMQP_") || name.hasPrefix("MONGODB_") || name.hasSuffix("_API_KEY_FILE")) {
+            let base = String(name.dropLast("_FILE".count))
+            if let v = env[base], !v.isEmpty { continue }
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigError.invalid(name, "names a file that cannot be read (\(SafeName.file(URL(fileURLWithPath: path).lastPathComponent)))")
+            }
+            let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            out[base] = value
+            Redactor.shared.register(value)
+        }
+        return out
     }
 
     /// The settings as printed at start, secrets redacted.

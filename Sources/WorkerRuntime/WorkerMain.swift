@@ -43,15 +43,29 @@ public enum WorkerMain {
             logger.critical("\(error)")
             return 78
         }
+        let metrics = RunnerMetrics()
+        var health: HealthServer?
+        if let port = config.httpPort {
+            do {
+                health = try HealthServer(port: port, metrics: metrics, logger: logger)
+                logger.info("serving /healthz, /readyz and /metrics on port \(health!.port)")
+            } catch {
+                logger.critical("\(error)")
+                return 78
+            }
+        }
+        let probes = health
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
                                  executors: StageExecutors.make(for: stages, config: config),
-                                 settings: config.runnerSettings, logger: logger)
+                                 settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
         let serving = Task {
             try await backends.prepare(logger: logger)
             logger.info("ready: consuming \(stages.map { "\(config.prefix).\($0.rawValue)" }.joined(separator: ", "))")
+            probes?.setReady(true)
             try await runner.serve(stages: stages, concurrency: config.concurrency)
         }
         let signals = SignalWatcher { signal in
+            probes?.setReady(false)
             logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
             serving.cancel()
         }
@@ -69,6 +83,7 @@ public enum WorkerMain {
             return first
         }
         await backends.queue.close()
+        health?.stop()
         if case .failure(let error) = outcome, !(error is CancellationError) {
             logger.critical("stopped on error: \(Redactor.shared.redact("\(error)"))")
             return 1

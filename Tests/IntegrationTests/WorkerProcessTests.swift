@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import MongoStore
 import RabbitMQBroker
 import ReelForgeTestKit
@@ -56,7 +59,7 @@ struct WorkerProcessTests {
             "AMQP_URL": TestServices.amqpURL!, "MONGODB_URI": uri, "REELFORGE_QUEUE_PREFIX": TestServices.freshPrefix(),
             "REELFORGE_RETRY_DELAYS": "500ms,1s", "REELFORGE_RETRY_JITTER": "0", "REELFORGE_LEASE_SECONDS": "3",
             "REELFORGE_SHUTDOWN_GRACE_SECONDS": "20", "REELFORGE_WORK_DIR": temporaryDirectory("work").path,
-            "REELFORGE_FAILPOINTS": "",
+            "REELFORGE_FAILPOINTS": "", "REELFORGE_HTTP_PORT": "0",
         ]
         let client = try MongoClient(uri: uri)
         store = MongoJobStore(client: client)
@@ -124,6 +127,18 @@ struct WorkerProcessTests {
         try await checkVideo(idea)
         let status = try await cli("status", s.ideaID, "--json")
         #expect(status.contains("\"video_generated\""))
+        // The video worker's probes and metrics.
+        let port = try #require(workers[2].output.firstMatch(of: /on port (\d+)/).map { String($0.1) })
+        func get(_ path: String) async throws -> String {
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            return String(decoding: data, as: UTF8.self)
+        }
+        #expect(try await get("/healthz") == "ok\n")
+        #expect(try await get("/readyz") == "ready\n")
+        let metrics = try await get("/metrics")
+        #expect(metrics.contains("reelforge_stage_retried_total{stage=\"video\"} 2.0"))
+        #expect(metrics.contains("reelforge_stage_processed_total{stage=\"video\"} 1.0"))
+        #expect(metrics.contains("reelforge_stage_duration_seconds_count{stage=\"video\"} 1"))
         for w in workers { #expect(await w.terminate() == 0, "\(w.log.lastPathComponent) should exit 0 on SIGTERM") }
         #expect(workers[2].output.contains("resuming after audio_generated, starting at video"))
     }

@@ -37,7 +37,7 @@ public final class PipelineHarness: Sendable {
     }
 
     public func executor(_ s: Stage) -> CountingExecutor { executors[s.index] }
-    public var operations: Operations { Operations(queue: queue, store: store, maxRetries: retry.maxRetries) }
+    public var operations: Operations { Operations(queue: queue, store: store, artifacts: artifacts, maxRetries: retry.maxRetries) }
 
     /// A second runner on the same backends, without failpoints (a fixed worker).
     public func cleanRunner(workerID: String = "worker-b") -> StageRunner {

@@ -30,7 +30,8 @@ struct Distributed {
         let backends = try DistributedBackends(config: config, logger: logger)
         try await backends.prepare(logger: logger, attempts: 3)
         return Distributed(config: config, backends: backends,
-                           operations: Operations(queue: backends.queue, store: backends.store, maxRetries: config.retry.maxRetries),
+                           operations: Operations(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
+                                                 maxRetries: config.retry.maxRetries),
                            logger: logger)
     }
 

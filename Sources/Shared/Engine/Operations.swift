@@ -5,10 +5,12 @@ import Synchronization
 public struct Operations: Sendable {
     public let queue: any WorkQueue
     public let store: any JobStore
+    /// Needed by `retry(from:)`, which discards the stored results of the stages it runs again.
+    public let artifacts: (any ArtifactStore)?
     public let maxRetries: Int
 
-    public init(queue: any WorkQueue, store: any JobStore, maxRetries: Int) {
-        self.queue = queue; self.store = store; self.maxRetries = maxRetries
+    public init(queue: any WorkQueue, store: any JobStore, artifacts: (any ArtifactStore)? = nil, maxRetries: Int) {
+        self.queue = queue; self.store = store; self.artifacts = artifacts; self.maxRetries = maxRetries
     }
 
     public struct Submitted: Sendable, Codable, Hashable {
@@ -66,7 +68,14 @@ public struct Operations: Sendable {
     /// ones after it again). Its parked messages are removed. Returns the stage it starts at, nil when complete.
     public func retry(ideaID: String, from: Stage? = nil) async throws -> Stage? {
         guard let job = try await store.jobs(ideaID: ideaID).last else { throw StoreError.notFound("job of idea \(ideaID)") }
-        if let from { try await store.rewind(ideaID: ideaID, toBefore: from, at: Date()) }
+        if let from {
+            guard let artifacts else { throw ConfigError.invalid("retry --from", "needs the artifact store") }
+            // An explicit re-run must call the providers again: drop the results kept for crash recovery.
+            for stage in Stage.allCases where stage >= from {
+                try await artifacts.delete(id: StagedResult.id(ideaID: ideaID, stage: stage))
+            }
+            try await store.rewind(ideaID: ideaID, toBefore: from, at: Date())
+        }
         guard let idea = try await store.idea(ideaID) else { throw StoreError.notFound("idea \(ideaID)") }
         guard let stage = ResumePlanner.nextStage(after: idea.lastSuccessfulStep) else { return nil }
         _ = try await queue.takeParked(stage: nil, matching: { $0.jobID == job.jobID }, handler: { _ in })

@@ -243,22 +243,30 @@ public final class StageRunner: Sendable {
             let dir = settings.workRoot.appendingPathComponent("\(jobID)-\(stage.rawValue)-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
-            let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
-            for cost in output.costs {
-                try await infra(log) { try await self.store.recordCost(ideaID: ideaID, cost) }
-            }
-            var refs: [String: ArtifactRef] = [:]
-            for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
-                let id = SafeName.artifactID(ideaID: ideaID, stage: stage, name: name)
-                refs[name] = try await infra(log) {
-                    try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url)
+            let artifact: StageArtifact
+            if let staged = try await stagedResult(ideaID: ideaID, stage: stage, dir: dir, log: log) {
+                // An earlier run got the provider's result and stored it, then stopped before its checkpoint.
+                log.notice("reusing the result an earlier run of \(stage) stored before it stopped: the provider is not called again")
+                artifact = staged
+            } else {
+                let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
+                for cost in output.costs {
+                    try await infra(log) { try await self.store.recordCost(ideaID: ideaID, cost) }
                 }
+                var refs: [String: ArtifactRef] = [:]
+                for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
+                    let id = SafeName.artifactID(ideaID: ideaID, stage: stage, name: name)
+                    refs[name] = try await infra(log) {
+                        try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url)
+                    }
+                }
+                artifact = StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date())
+                try await storeStagedResult(artifact, ideaID: ideaID, stage: stage, dir: dir, log: log)
             }
             if effect == .crash {
                 log.critical("failpoint \(stage)=crash: exiting in the middle of the stage, before its checkpoint")
                 try await crash()
             }
-            let artifact = StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date())
             let write = CheckpointWrite(jobID: jobID, ideaID: ideaID, stage: stage, artifact: artifact,
                                         owner: settings.workerID, at: Date())
             let advanced = try await infra(log) { try await self.store.checkpoint(write) }
@@ -298,6 +306,27 @@ public final class StageRunner: Sendable {
     }
 
     // MARK: Steps
+
+    /// The result of a paid stage is stored (files, then this record) before the checkpoint, so that a run that
+    /// dies in between is finished from it instead of paying the provider again.
+    private func storeStagedResult(_ result: StageArtifact, ideaID: String, stage: Stage, dir: URL, log: Logger) async throws {
+        let file = dir.appendingPathComponent(StagedResult.name)
+        try JSONEncoder().encode(result).write(to: file)
+        _ = try await infra(log) {
+            try await self.artifacts.put(id: StagedResult.id(ideaID: ideaID, stage: stage), name: StagedResult.name,
+                                         contentType: "application/json", from: file)
+        }
+    }
+
+    private func stagedResult(ideaID: String, stage: Stage, dir: URL, log: Logger) async throws -> StageArtifact? {
+        let file = dir.appendingPathComponent(StagedResult.name)
+        do {
+            try await infra(log) { try await self.artifacts.get(id: StagedResult.id(ideaID: ideaID, stage: stage), to: file) }
+        } catch StoreError.notFound {
+            return nil
+        }
+        return try? JSONDecoder().decode(StageArtifact.self, from: Data(contentsOf: file))
+    }
 
     private func loadOrCreate(_ message: JobMessage, log: Logger) async throws -> (JobRecord, IdeaRecord)? {
         if let job = try await infra(log, { try await self.store.job(message.jobID) }) {
@@ -447,4 +476,10 @@ public final class StageRunner: Sendable {
             pause = min(pause * 2, settings.infraBackoffCap.seconds)
         }
     }
+}
+
+/// Where a stage's result waits between the provider's answer and the checkpoint.
+public enum StagedResult {
+    public static let name = "result.json"
+    public static func id(ideaID: String, stage: Stage) -> String { SafeName.artifactID(ideaID: ideaID, stage: stage, name: name) }
 }

@@ -11,40 +11,15 @@
 #
 # Arguments after the first go to the program (e.g. `video-worker --prefetch 2`).
 #
-# Secrets from files: for each NAME in FILE_VARIABLES, NAME_FILE may name a file whose content (without its
-# trailing newlines) becomes NAME, as Docker and Compose secrets are mounted (/run/secrets/...). Setting both NAME
-# and NAME_FILE is an error (exit 78, as for any invalid configuration).
+# Secrets from files need nothing here: the programs read AMQP_URL_FILE and MONGODB_URI_FILE themselves
+# (ReelForgeConfig), so `docker compose exec` and Kubernetes behave the same.
 set -eu
-
-FILE_VARIABLES="AMQP_URL MONGODB_URI"
 
 me=reelforge-entrypoint
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
-
-for name in $FILE_VARIABLES; do
-  eval "file=\${${name}_FILE:-}"
-  eval "value=\${${name}:-}"
-  [ -n "$file" ] || continue
-  if [ -n "$value" ]; then
-    echo "$me: both $name and ${name}_FILE are set; set only one" >&2
-    exit 78
-  fi
-  if [ ! -r "$file" ]; then
-    echo "$me: ${name}_FILE=$file is not a readable file (user $(id -u)); make it readable by uid $(id -u)" >&2
-    exit 78
-  fi
-  value=$(tr -d '\r' <"$file")
-  if [ -z "$value" ]; then
-    echo "$me: ${name}_FILE=$file is empty" >&2
-    exit 78
-  fi
-  export "$name=$value"
-  unset "${name}_FILE"
-done
-unset file value name
 
 cmd=${1:-help}
 [ $# -eq 0 ] || shift

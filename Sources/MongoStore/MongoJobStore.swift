@@ -120,21 +120,36 @@ public final class MongoJobStore: JobStore {
     public func checkpoint(_ w: CheckpointWrite) async throws -> Bool {
         let earlier: [JSONValue] = Checkpoint.allCases.filter { $0 < w.stage.checkpoint }.map { .string($0.rawValue) }
         let artifact = try Self.document(w.artifact)
-        // The checkpoint only moves forward: match only while it is unset or earlier.
-        let matched = try await update(ideas, [
-            "_id": .string(w.ideaID),
-            "last_successful_step": ["$in": .array([.null] + earlier)],
-        ], [
-            "$set": [
-                "last_successful_step": .string(w.stage.checkpoint.rawValue),
-                "progress_percentage": .int(Int64(w.stage.progressAfter)),
-                .init(stringLiteral: "artifacts.\(w.stage.rawValue)"): artifact,
-                "current_step": .string((w.stage.next ?? w.stage).rawValue),
-                "updated_at": EJSON.date(w.at),
-            ],
-        ])
+        var advanced = false
+        // One conditional update: only while the checkpoint is unset or earlier (it moves forward only), and
+        // only on the revision read, since the cost ledger is rewritten whole (no `$push` of documents).
+        for _ in 0..<20 {
+            guard let doc = try await find(ideas, ["_id": .string(w.ideaID)]).first else { throw StoreError.notFound("idea \(w.ideaID)") }
+            let rev = EJSON.int(doc["rev"]) ?? 0
+            let costs = (doc["costs"]?.arrayValue ?? []) + w.costs.map(Self.document)
+            let matched = try await update(ideas, [
+                "_id": .string(w.ideaID),
+                "last_successful_step": ["$in": .array([.null] + earlier)],
+                "rev": rev == 0 ? ["$in": [0, nil]] : .int(Int64(rev)),
+            ], [
+                "$set": [
+                    "last_successful_step": .string(w.stage.checkpoint.rawValue),
+                    "progress_percentage": .int(Int64(w.stage.progressAfter)),
+                    .init(stringLiteral: "artifacts.\(w.stage.rawValue)"): artifact,
+                    "costs": .array(costs),
+                    "rev": .int(Int64(rev + 1)),
+                    "current_step": .string((w.stage.next ?? w.stage).rawValue),
+                    "updated_at": EJSON.date(w.at),
+                ],
+            ])
+            if matched > 0 { advanced = true; break }
+            // Either the checkpoint is already there, or the document changed under us: look again.
+            if let step = doc["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:)), step >= w.stage.checkpoint { break }
+            if let now = try await find(ideas, ["_id": .string(w.ideaID)]).first,
+               let step = now["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:)), step >= w.stage.checkpoint { break }
+        }
         try await releaseLease(jobID: w.jobID, stage: w.stage, owner: w.owner, at: w.at)
-        return matched > 0
+        return advanced
     }
 
     private func releaseLease(jobID: String, stage: Stage, owner: String, at: Date) async throws {

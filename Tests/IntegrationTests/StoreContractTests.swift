@@ -68,7 +68,9 @@ enum StoreContract {
         let artifact = StageArtifact(inline: ["text": "hello", "n": 3, "nested": ["a": [1, 2]]],
                                      files: ["f.txt": ArtifactRef(id: "x.script.f.txt", name: "f.txt", contentType: "text/plain", size: 5)],
                                      attempt: 1, producedAt: now)
-        #expect(try await store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: .script, artifact: artifact, owner: "w1", at: now)))
+        let paid = CostEntry(stage: .script, attempt: 1, provider: "llm", units: 900, unit: "tokens", costUSD: 0.002, at: now)
+        #expect(try await store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: .script, artifact: artifact,
+                                                           costs: [paid], owner: "w1", at: now)))
         var i = try #require(try await store.idea(idea.id))
         #expect(i.lastSuccessfulStep == .scriptGenerated && i.progressPercentage == 25 && i.currentStep == .adapt)
         #expect(i.artifacts[.script]?.inline == artifact.inline)
@@ -76,9 +78,11 @@ enum StoreContract {
         #expect(try await store.job(job.jobID)?.lease == nil)  // released
         // A second success of the same stage does not move it (nor overwrite the artifact).
         let other = StageArtifact(inline: ["text": "other"], attempt: 2, producedAt: now)
-        #expect(try await !store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: .script, artifact: other, owner: "w2", at: now)))
+        #expect(try await !store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: .script, artifact: other,
+                                                            costs: [paid], owner: "w2", at: now)))
         i = try #require(try await store.idea(idea.id))
         #expect(i.artifacts[.script]?.inline["text"] == "hello")
+        #expect(i.costs.map(\.provider) == ["llm"], "the ledger gets the costs of the checkpoint that counted, once")
         for stage in [Stage.adapt, .audio, .video] {
             #expect(try await store.checkpoint(CheckpointWrite(jobID: job.jobID, ideaID: idea.id, stage: stage, artifact: artifact, owner: "w1", at: now)))
         }

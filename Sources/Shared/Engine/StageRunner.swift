@@ -243,16 +243,13 @@ public final class StageRunner: Sendable {
             let dir = settings.workRoot.appendingPathComponent("\(jobID)-\(stage.rawValue)-\(UUID().uuidString.prefix(8))")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: dir) }
-            let artifact: StageArtifact
+            let result: StagedResult
             if let staged = try await stagedResult(ideaID: ideaID, stage: stage, dir: dir, log: log) {
                 // An earlier run got the provider's result and stored it, then stopped before its checkpoint.
                 log.notice("reusing the result an earlier run of \(stage) stored before it stopped: the provider is not called again")
-                artifact = staged
+                result = staged
             } else {
                 let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
-                for cost in output.costs {
-                    try await infra(log) { try await self.store.recordCost(ideaID: ideaID, cost) }
-                }
                 var refs: [String: ArtifactRef] = [:]
                 for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
                     let id = SafeName.artifactID(ideaID: ideaID, stage: stage, name: name)
@@ -260,15 +257,16 @@ public final class StageRunner: Sendable {
                         try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url)
                     }
                 }
-                artifact = StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date())
-                try await storeStagedResult(artifact, ideaID: ideaID, stage: stage, dir: dir, log: log)
+                result = StagedResult(artifact: StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date()),
+                                      costs: output.costs)
+                try await storeStagedResult(result, ideaID: ideaID, stage: stage, dir: dir, log: log)
             }
             if effect == .crash {
                 log.critical("failpoint \(stage)=crash: exiting in the middle of the stage, before its checkpoint")
                 try await crash()
             }
-            let write = CheckpointWrite(jobID: jobID, ideaID: ideaID, stage: stage, artifact: artifact,
-                                        owner: settings.workerID, at: Date())
+            let write = CheckpointWrite(jobID: jobID, ideaID: ideaID, stage: stage, artifact: result.artifact,
+                                        costs: result.costs, owner: settings.workerID, at: Date())
             let advanced = try await infra(log) { try await self.store.checkpoint(write) }
             let seconds = (ContinuousClock.now - started).seconds
             if advanced {
@@ -309,7 +307,7 @@ public final class StageRunner: Sendable {
 
     /// The result of a paid stage is stored (files, then this record) before the checkpoint, so that a run that
     /// dies in between is finished from it instead of paying the provider again.
-    private func storeStagedResult(_ result: StageArtifact, ideaID: String, stage: Stage, dir: URL, log: Logger) async throws {
+    private func storeStagedResult(_ result: StagedResult, ideaID: String, stage: Stage, dir: URL, log: Logger) async throws {
         let file = dir.appendingPathComponent(StagedResult.name)
         try JSONEncoder().encode(result).write(to: file)
         _ = try await infra(log) {
@@ -318,14 +316,14 @@ public final class StageRunner: Sendable {
         }
     }
 
-    private func stagedResult(ideaID: String, stage: Stage, dir: URL, log: Logger) async throws -> StageArtifact? {
+    private func stagedResult(ideaID: String, stage: Stage, dir: URL, log: Logger) async throws -> StagedResult? {
         let file = dir.appendingPathComponent(StagedResult.name)
         do {
             try await infra(log) { try await self.artifacts.get(id: StagedResult.id(ideaID: ideaID, stage: stage), to: file) }
         } catch StoreError.notFound {
             return nil
         }
-        return try? JSONDecoder().decode(StageArtifact.self, from: Data(contentsOf: file))
+        return try? JSONDecoder().decode(StagedResult.self, from: Data(contentsOf: file))
     }
 
     private func loadOrCreate(_ message: JobMessage, log: Logger) async throws -> (JobRecord, IdeaRecord)? {
@@ -478,8 +476,11 @@ public final class StageRunner: Sendable {
     }
 }
 
-/// Where a stage's result waits between the provider's answer and the checkpoint.
-public enum StagedResult {
+/// A stage's result waiting between the provider's answer and the checkpoint: what the checkpoint will
+/// record, including the provider calls it paid for (they reach the cost ledger with the checkpoint, once).
+public struct StagedResult: Codable, Sendable {
+    public var artifact: StageArtifact
+    public var costs: [CostEntry]
     public static let name = "result.json"
     public static func id(ideaID: String, stage: Stage) -> String { SafeName.artifactID(ideaID: ideaID, stage: stage, name: name) }
 }

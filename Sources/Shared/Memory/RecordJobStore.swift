@@ -81,6 +81,7 @@ public struct RecordJobStore: JobStore {
                 idea.lastSuccessfulStep = w.stage.checkpoint
                 idea.progressPercentage = w.stage.progressAfter
                 idea.artifacts[w.stage] = w.artifact
+                idea.costs.append(contentsOf: w.costs)
                 idea.currentStep = w.stage.next ?? w.stage
                 idea.updatedAt = w.at
                 try tx.update(idea)

@@ -22,16 +22,19 @@ public enum ClaimResult: Sendable, Hashable {
     case missing
 }
 
-/// A stage's success, written as one update of the idea (checkpoint, progress, artifact, cost) plus the job.
+/// A stage's success, written as one update of the idea (checkpoint, progress, artifact, the provider calls
+/// it paid for) plus the job.
 public struct CheckpointWrite: Sendable {
     public var jobID: String
     public var ideaID: String
     public var stage: Stage
     public var artifact: StageArtifact
+    public var costs: [CostEntry]
     public var owner: String
     public var at: Date
-    public init(jobID: String, ideaID: String, stage: Stage, artifact: StageArtifact, owner: String, at: Date) {
-        self.jobID = jobID; self.ideaID = ideaID; self.stage = stage; self.artifact = artifact; self.owner = owner; self.at = at
+    public init(jobID: String, ideaID: String, stage: Stage, artifact: StageArtifact, costs: [CostEntry] = [], owner: String, at: Date) {
+        self.jobID = jobID; self.ideaID = ideaID; self.stage = stage; self.artifact = artifact; self.costs = costs
+        self.owner = owner; self.at = at
     }
 }
 
@@ -52,8 +55,9 @@ public protocol JobStore: Sendable {
     func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult
     /// Extends a lease this owner holds; false if it no longer holds it.
     func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool
-    /// Records a success. The idea's `last_successful_step` only moves forward; returns false when the
-    /// checkpoint was already at or past this stage (another run got there first).
+    /// Records a success and appends its costs to the ledger, in one update. The idea's `last_successful_step`
+    /// only moves forward; returns false (and records nothing) when the checkpoint was already at or past this
+    /// stage (another run got there first).
     func checkpoint(_ write: CheckpointWrite) async throws -> Bool
     /// Appends a provider call to the idea's cost ledger.
     func recordCost(ideaID: String, _ entry: CostEntry) async throws

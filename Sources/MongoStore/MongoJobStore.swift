@@ -310,14 +310,17 @@ public final class MongoJobStore: JobStore {
 
     static func document(_ c: CostEntry) -> JSONValue {
         ["stage": .string(c.stage.rawValue), "attempt": .int(Int64(c.attempt)), "provider": .string(c.provider),
-         "units": .double(c.units), "unit": .string(c.unit), "cost_usd": .double(c.costUSD), "at": EJSON.date(c.at)]
+         "units": .double(c.units), "unit": .string(c.unit), "cost_usd": .double(c.costUSD), "at": EJSON.date(c.at),
+         "units_in": c.unitsIn.map(JSONValue.double) ?? .null, "units_out": c.unitsOut.map(JSONValue.double) ?? .null,
+         "calls": .int(Int64(c.calls))]
     }
 
     static func costEntry(from d: JSONValue) -> CostEntry? {
         guard let s = d["stage"]?.stringValue.flatMap(Stage.init(rawValue:)) else { return nil }
         return CostEntry(stage: s, attempt: EJSON.int(d["attempt"]) ?? 0, provider: d["provider"]?.stringValue ?? "",
                          units: EJSON.double(d["units"]) ?? 0, unit: d["unit"]?.stringValue ?? "",
-                         costUSD: EJSON.double(d["cost_usd"]) ?? 0, at: EJSON.readDate(d["at"]) ?? Date(timeIntervalSince1970: 0))
+                         costUSD: EJSON.double(d["cost_usd"]) ?? 0, at: EJSON.readDate(d["at"]) ?? Date(timeIntervalSince1970: 0),
+                         unitsIn: EJSON.double(d["units_in"]), unitsOut: EJSON.double(d["units_out"]), calls: EJSON.int(d["calls"]) ?? 1)
     }
 
     static func document(_ a: StageArtifact) throws -> JSONValue {

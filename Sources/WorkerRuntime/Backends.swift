@@ -45,11 +45,17 @@ public enum StageExecutors {
     public static func make(for stages: [Stage], config: ReelForgeConfig) -> [any StageExecutor] {
         stages.map { stage -> any StageExecutor in
             switch stage {
-            case .script: return ScriptStageExecutor(writer: TemplateScriptWriter())
+            case .script: return ScriptStageExecutor(writer: scriptWriter(config))
             case .adapt: return AdaptStageExecutor()
             case .audio: return AudioStageExecutor(synthesizer: EspeakSynthesizer())
             case .video: return VideoStageExecutor(renderer: VideoRenderer(options: config.render))
             }
         }
+    }
+
+    /// The configured script writer: the offline template, or an LLM when REELFORGE_SCRIPT_PROVIDER names one.
+    public static func scriptWriter(_ config: ReelForgeConfig) -> any ScriptWriter {
+        guard let llm = config.scriptLLM else { return TemplateScriptWriter() }
+        return llm.provider == "anthropic" ? AnthropicScriptWriter(settings: llm) : OpenAIScriptWriter(settings: llm)
     }
 }

@@ -22,6 +22,8 @@ public struct ReelForgeConfig: Sendable {
     public var render: RenderOptions
     /// Port of /healthz, /readyz and /metrics (0: any free port; nil: off).
     public var httpPort: Int?
+    /// The script writer: nil for the offline template.
+    public var scriptLLM: LLMSettings?
 
     public enum LogFormat: String, Sendable { case text, json }
 
@@ -31,6 +33,21 @@ public struct ReelForgeConfig: Sendable {
         ("AMQP_CA_CERT", "CA bundle for amqps:// (default: the system bundle)"),
         ("MONGODB_URI", "MongoDB URI; its path names the database (default mongodb://localhost:27017/reelforge)"),
         ("MONGODB_URI_FILE", "a file holding MONGODB_URI (container secrets); used when MONGODB_URI is unset"),
+        ("REELFORGE_SCRIPT_PROVIDER", "template (offline, default), openai (any OpenAI-compatible server) or anthropic"),
+        ("OPENAI_API_KEY", "key for REELFORGE_SCRIPT_PROVIDER=openai (or OPENAI_API_KEY_FILE)"),
+        ("OPENAI_API_KEY_FILE", "a file holding OPENAI_API_KEY"),
+        ("OPENAI_BASE_URL", "OpenAI-compatible base URL (default https://api.openai.com/v1; Ollama, vLLM, OpenRouter, Groq...)"),
+        ("ANTHROPIC_API_KEY", "key for REELFORGE_SCRIPT_PROVIDER=anthropic (or ANTHROPIC_API_KEY_FILE)"),
+        ("ANTHROPIC_API_KEY_FILE", "a file holding ANTHROPIC_API_KEY"),
+        ("ANTHROPIC_BASE_URL", "Anthropic base URL (default https://api.anthropic.com)"),
+        ("REELFORGE_SCRIPT_MODEL", "model name (default gpt-4o-mini for openai, claude-3-5-haiku-latest for anthropic)"),
+        ("REELFORGE_SCRIPT_TEMPERATURE", "sampling temperature, 0 to 2 (default 0.8)"),
+        ("REELFORGE_SCRIPT_MAX_TOKENS", "answer size limit in tokens (default 1200)"),
+        ("REELFORGE_SCRIPT_TIMEOUT_SECONDS", "how long one request may take (default 60)"),
+        ("REELFORGE_SCRIPT_JSON_MODE", "ask OpenAI-compatible servers for JSON output: on or off (default on; falls back when refused)"),
+        ("REELFORGE_SCRIPT_PRICE_PER_MTOK", "USD per million input and output tokens, e.g. 0.15,0.60 (default: known list prices)"),
+        ("REELFORGE_SCRIPT_SYSTEM_PROMPT_FILE", "a file replacing the system prompt"),
+        ("REELFORGE_SCRIPT_PROMPT_FILE", "a file replacing the user prompt ({{idea}}, {{language}}, {{seconds}}, {{words}})"),
         ("REELFORGE_HTTP_PORT", "port of /healthz, /readyz and /metrics for workers (default 9090; 'off' disables)"),
         ("REELFORGE_QUEUE_PREFIX", "prefix of every exchange and queue (default reelforge)"),
         ("REELFORGE_PREFETCH", "deliveries a worker handles at once (default 1)"),
@@ -101,11 +118,51 @@ public struct ReelForgeConfig: Sendable {
             logLevel: env["REELFORGE_LOG_LEVEL"] ?? "info",
             shutdownGrace: .seconds(try int("REELFORGE_SHUTDOWN_GRACE_SECONDS", 120, 0...86_400)),
             render: render,
-            httpPort: env["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535))
+            httpPort: env["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535),
+            scriptLLM: try scriptSettings(env))
         guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw ConfigError.invalid("REELFORGE_QUEUE_PREFIX", "may hold letters, digits, '.', '-' and '_' only")
         }
         return config
+    }
+
+    static func scriptSettings(_ env: [String: String]) throws -> LLMSettings? {
+        let provider = (env["REELFORGE_SCRIPT_PROVIDER"] ?? "template").lowercased()
+        guard provider != "template" && !provider.isEmpty else { return nil }
+        guard provider == "openai" || provider == "anthropic" else {
+            throw ConfigError.invalid("REELFORGE_SCRIPT_PROVIDER", "must be template, openai or anthropic")
+        }
+        let openai = provider == "openai"
+        let base = env[openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (openai ? "https://api.openai.com/v1" : "https://api.anthropic.com")
+        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https" else {
+            throw ConfigError.invalid(openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL", "must be an http(s) URL")
+        }
+        func number(_ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double {
+            guard let raw = env[name], !raw.isEmpty else { return d }
+            guard let v = Double(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a number in \(range)") }
+            return v
+        }
+        var prices: (Double, Double)?
+        if let raw = env["REELFORGE_SCRIPT_PRICE_PER_MTOK"], !raw.isEmpty {
+            let p = raw.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard p.count == 2 else { throw ConfigError.invalid("REELFORGE_SCRIPT_PRICE_PER_MTOK", "must be INPUT,OUTPUT in USD per million tokens") }
+            prices = (p[0], p[1])
+        }
+        func prompt(_ name: String, _ d: String) throws -> String {
+            guard let path = env[name], !path.isEmpty else { return d }
+            guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError.invalid(name, "names a file that cannot be read") }
+            return String(decoding: data, as: UTF8.self)
+        }
+        return LLMSettings(
+            provider: provider, apiKey: env[openai ? "OPENAI_API_KEY" : "ANTHROPIC_API_KEY"], baseURL: url,
+            model: env["REELFORGE_SCRIPT_MODEL"].flatMap { $0.isEmpty ? nil : $0 } ?? (openai ? "gpt-4o-mini" : "claude-3-5-haiku-latest"),
+            temperature: try number("REELFORGE_SCRIPT_TEMPERATURE", 0.8, 0...2),
+            maxTokens: Int(try number("REELFORGE_SCRIPT_MAX_TOKENS", 1200, 64...32_000)),
+            timeout: .milliseconds(Int64(try number("REELFORGE_SCRIPT_TIMEOUT_SECONDS", 60, 0.5...600) * 1000)),
+            jsonMode: (env["REELFORGE_SCRIPT_JSON_MODE"] ?? "on") != "off", pricePerMillion: prices,
+            systemPrompt: try prompt("REELFORGE_SCRIPT_SYSTEM_PROMPT_FILE", ScriptPrompts.system),
+            userPrompt: try prompt("REELFORGE_SCRIPT_PROMPT_FILE", ScriptPrompts.user))
     }
 
     /// `NAME_FILE` names a file whose content is NAME's value (Docker and Kubernetes secrets), for the variables
@@ -134,6 +191,7 @@ public struct ReelForgeConfig: Sendable {
             "jitter=\(retry.jitter)", "delivery_limit=\(deliveryLimit)", "lease=\(leaseDuration.compact)",
             "failpoints=\(failpointsText.isEmpty ? "off" : failpointsText)", "worker_id=\(workerID)",
             "video=\(render.width)x\(render.height)@\(render.fps) \(render.preset) crf \(render.crf)",
+            "script=\(scriptLLM.map { "\($0.provider) \($0.model)" } ?? "template")",
         ].joined(separator: " ")
     }
 

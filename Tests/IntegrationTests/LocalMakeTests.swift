@@ -8,8 +8,8 @@ import Testing
 struct LocalMakeTests {
     let dir = temporaryDirectory("make")
 
-    func make(_ args: [String], failpoints: String = "") async throws -> (output: String, status: Int32) {
-        let env = ["REELFORGE_FAILPOINTS": failpoints, "REELFORGE_WORK_DIR": dir.appendingPathComponent("work").path]
+    func make(_ args: [String], failpoints: String = "", extra: [String: String] = [:]) async throws -> (output: String, status: Int32) {
+        let env = ["REELFORGE_FAILPOINTS": failpoints, "REELFORGE_WORK_DIR": dir.appendingPathComponent("work").path].merging(extra) { $1 }
         let p = try Proc("reelforge", ["make"] + args + ["--home", dir.appendingPathComponent(".reelforge").path,
                                                         "--out", dir.appendingPathComponent("out").path],
                          env: env, logDir: dir)
@@ -76,5 +76,18 @@ struct LocalMakeTests {
         let final = try await make([idea, "--duration", "6", "--json"])
         #expect(final.status == 0, "\(final.output)")
         #expect(try summary(final.output)["status"] == "completed")
+    }
+
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["REELFORGE_TEST_PROVIDERS_URL"] != nil))
+    func usesAnOpenAICompatibleServerWithoutLoggingTheKey() async throws {
+        let base = ProcessInfo.processInfo.environment["REELFORGE_TEST_PROVIDERS_URL"]!
+        let (output, status) = try await make(["why octopuses have three hearts", "--duration", "8", "--json"], extra: [
+            "REELFORGE_SCRIPT_PROVIDER": "openai", "OPENAI_BASE_URL": "\(base)/ok/make/v1", "OPENAI_API_KEY": "test-key",
+            "REELFORGE_LOG_LEVEL": "debug",
+        ])
+        #expect(status == 0, "\(output)")
+        #expect(!output.contains("test-key"))
+        let script = try #require(try summary(output)["script"]?.stringValue)
+        #expect(try String(contentsOfFile: script, encoding: .utf8).contains("copper"))
     }
 }

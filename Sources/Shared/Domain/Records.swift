@@ -21,9 +21,16 @@ public struct CostEntry: Codable, Sendable, Hashable {
     public var unit: String
     public var costUSD: Double
     public var at: Date
-    public init(stage: Stage, attempt: Int, provider: String, units: Double, unit: String, costUSD: Double, at: Date) {
+    /// Input and output units where the provider bills them apart (prompt and completion tokens).
+    public var unitsIn: Double?
+    public var unitsOut: Double?
+    /// Requests made for this attempt (more than one when an invalid answer was repaired).
+    public var calls: Int
+    public init(stage: Stage, attempt: Int, provider: String, units: Double, unit: String, costUSD: Double, at: Date,
+                unitsIn: Double? = nil, unitsOut: Double? = nil, calls: Int = 1) {
         self.stage = stage; self.attempt = attempt; self.provider = provider
         self.units = units; self.unit = unit; self.costUSD = costUSD; self.at = at
+        self.unitsIn = unitsIn; self.unitsOut = unitsOut; self.calls = calls
     }
 }
 

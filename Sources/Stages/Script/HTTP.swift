@@ -1,0 +1,86 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Shared
+
+/// HTTP for the providers, through URLSession (libcurl on Linux). Failures come back as StageFailures
+/// classified for the retry policy; no header value (keys) ever goes into an error.
+public struct ProviderHTTP: Sendable {
+    public var timeout: Duration
+
+    public init(timeout: Duration) { self.timeout = timeout }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: Data
+        public var retryAfter: Duration?
+    }
+
+    static let session: URLSession = {
+        let c = URLSessionConfiguration.ephemeral
+        c.requestCachePolicy = .reloadIgnoringLocalCacheData
+        c.httpMaximumConnectionsPerHost = 8
+        return URLSession(configuration: c)
+    }()
+
+    public func postJSON(_ url: URL, headers: [String: String], body: JSONValue) async throws -> Response {
+        var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+        request.httpBody = Data(body.jsonText.utf8)
+        let host = url.host ?? "the provider"
+        let prepared = request
+        do {
+            let (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse).self) { group in
+                group.addTask { try await Self.session.data(for: prepared) }
+                // A hard deadline as well: URLSession's timeout is between packets, not for the whole answer.
+                group.addTask {
+                    try await Task.sleep(for: timeout + .seconds(1))
+                    throw URLError(.timedOut)
+                }
+                defer { group.cancelAll() }
+                return try await group.next()!
+            }
+            let http = response as? HTTPURLResponse
+            let retryAfter = (http?.value(forHTTPHeaderField: "Retry-After")).flatMap(Self.parseRetryAfter)
+            return Response(status: http?.statusCode ?? 0, body: data, retryAfter: retryAfter)
+        } catch let e as URLError {
+            switch e.code {
+            case .timedOut: throw StageFailure.transient("\(host) did not answer within \(timeout.compact)")
+            case .cannotConnectToHost, .networkConnectionLost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet,
+                 .secureConnectionFailed:
+                throw StageFailure.transient("cannot reach \(host): \(e.code.rawValue)")
+            default: throw StageFailure.transient("request to \(host) failed (URLError \(e.code.rawValue))")
+            }
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch let f as StageFailure {
+            throw f
+        } catch {
+            throw StageFailure.transient("request to \(host) failed: \(Redactor.shared.redact("\(error)"))")
+        }
+    }
+
+    /// `Retry-After: 7` (seconds) or an HTTP date.
+    static func parseRetryAfter(_ value: String) -> Duration? {
+        if let s = Double(value.trimmingCharacters(in: .whitespaces)), s >= 0 { return .milliseconds(Int64(s * 1000)) }
+        // An HTTP date: "Wed, 21 Oct 2026 07:28:00 GMT".
+        let parts = value.split(separator: " ")
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        guard parts.count == 6, let day = Int(parts[1]), let m = months.firstIndex(of: String(parts[2])), let year = Int(parts[3]),
+              let date = Timestamp.parse(String(format: "%04d-%02d-%02dT%@Z", year, m + 1, day, String(parts[4]))) else { return nil }
+        return .milliseconds(Int64(max(0, date.timeIntervalSinceNow) * 1000))
+    }
+
+    /// The error a provider answered with, classified; the text is cut short and redacted.
+    public static func failure(_ r: Response, provider: String) -> StageFailure {
+        var message = String(decoding: r.body.prefix(600), as: UTF8.self)
+        if let json = try? JSONValue.parse(r.body) {
+            message = json["error"]?["message"]?.stringValue ?? json["error"]?.stringValue ?? json["message"]?.stringValue ?? message
+        }
+        let f = StageFailure.http(status: r.status, body: "\(provider): \(Redactor.shared.redact(message))", retryAfter: r.retryAfter)
+        return f
+    }
+}

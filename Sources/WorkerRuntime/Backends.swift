@@ -46,11 +46,17 @@ public enum StageExecutors {
         stages.map { stage -> any StageExecutor in
             switch stage {
             case .script: return ScriptStageExecutor(writer: scriptWriter(config))
-            case .adapt: return AdaptStageExecutor()
-            case .audio: return AudioStageExecutor(synthesizer: EspeakSynthesizer())
+            case .adapt: return AdaptStageExecutor(adapter: RuleBasedAdapter(pauseStyle: speech(config).pauseStyle))
+            case .audio: return AudioStageExecutor(synthesizer: speech(config), loudnessTarget: config.loudnessTarget)
             case .video: return VideoStageExecutor(renderer: VideoRenderer(options: config.render))
             }
         }
+    }
+
+    /// The configured speech provider: espeak-ng, or a cloud one when REELFORGE_TTS_PROVIDER names it.
+    public static func speech(_ config: ReelForgeConfig) -> any SpeechSynthesizer {
+        guard let tts = config.tts else { return EspeakSynthesizer(wordsPerMinute: config.espeakWordsPerMinute) }
+        return tts.provider == "elevenlabs" ? ElevenLabsSynthesizer(settings: tts) : OpenAISpeechSynthesizer(settings: tts)
     }
 
     /// The configured script writer: the offline template, or an LLM when REELFORGE_SCRIPT_PROVIDER names one.

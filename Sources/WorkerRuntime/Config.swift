@@ -24,6 +24,10 @@ public struct ReelForgeConfig: Sendable {
     public var httpPort: Int?
     /// The script writer: nil for the offline template.
     public var scriptLLM: LLMSettings?
+    /// The speech provider: nil for espeak-ng.
+    public var tts: TTSSettings?
+    public var espeakWordsPerMinute: Int
+    public var loudnessTarget: Double
 
     public enum LogFormat: String, Sendable { case text, json }
 
@@ -48,6 +52,20 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_SCRIPT_PRICE_PER_MTOK", "USD per million input and output tokens, e.g. 0.15,0.60 (default: known list prices)"),
         ("REELFORGE_SCRIPT_SYSTEM_PROMPT_FILE", "a file replacing the system prompt"),
         ("REELFORGE_SCRIPT_PROMPT_FILE", "a file replacing the user prompt ({{idea}}, {{language}}, {{seconds}}, {{words}})"),
+        ("REELFORGE_TTS_PROVIDER", "espeak (offline, default), elevenlabs or openai"),
+        ("ELEVENLABS_API_KEY", "key for REELFORGE_TTS_PROVIDER=elevenlabs (or ELEVENLABS_API_KEY_FILE)"),
+        ("ELEVENLABS_API_KEY_FILE", "a file holding ELEVENLABS_API_KEY"),
+        ("ELEVENLABS_BASE_URL", "ElevenLabs base URL (default https://api.elevenlabs.io)"),
+        ("ELEVENLABS_VOICE_ID", "voice (default 21m00Tcm4TlvDq8ikWAM)"),
+        ("ELEVENLABS_MODEL_ID", "model (default eleven_multilingual_v2)"),
+        ("ELEVENLABS_STABILITY", "voice stability 0 to 1 (default 0.5)"),
+        ("ELEVENLABS_SIMILARITY", "voice similarity boost 0 to 1 (default 0.75)"),
+        ("OPENAI_TTS_MODEL", "OpenAI speech model (default gpt-4o-mini-tts)"),
+        ("OPENAI_TTS_VOICE", "OpenAI voice (default alloy)"),
+        ("REELFORGE_TTS_TIMEOUT_SECONDS", "how long one speech request may take (default 120)"),
+        ("REELFORGE_TTS_PRICE_PER_1K_CHARS", "USD per 1000 characters for the cost ledger (default 0.30 elevenlabs, 0.015 openai)"),
+        ("REELFORGE_ESPEAK_WPM", "espeak-ng speaking rate in words per minute (default 165)"),
+        ("REELFORGE_LOUDNESS_LUFS", "integrated loudness target of the narration (default -16)"),
         ("REELFORGE_HTTP_PORT", "port of /healthz, /readyz and /metrics for workers (default 9090; 'off' disables)"),
         ("REELFORGE_QUEUE_PREFIX", "prefix of every exchange and queue (default reelforge)"),
         ("REELFORGE_PREFETCH", "deliveries a worker handles at once (default 1)"),
@@ -119,11 +137,41 @@ public struct ReelForgeConfig: Sendable {
             shutdownGrace: .seconds(try int("REELFORGE_SHUTDOWN_GRACE_SECONDS", 120, 0...86_400)),
             render: render,
             httpPort: env["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535),
-            scriptLLM: try scriptSettings(env))
+            scriptLLM: try scriptSettings(env),
+            tts: try ttsSettings(env),
+            espeakWordsPerMinute: try int("REELFORGE_ESPEAK_WPM", 165, 80...450),
+            loudnessTarget: Double(try int("REELFORGE_LOUDNESS_LUFS", -16, -40 ... -5)))
         guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw ConfigError.invalid("REELFORGE_QUEUE_PREFIX", "may hold letters, digits, '.', '-' and '_' only")
         }
         return config
+    }
+
+    static func ttsSettings(_ env: [String: String]) throws -> TTSSettings? {
+        let provider = (env["REELFORGE_TTS_PROVIDER"] ?? "espeak").lowercased()
+        guard provider != "espeak" && !provider.isEmpty else { return nil }
+        guard provider == "elevenlabs" || provider == "openai" else {
+            throw ConfigError.invalid("REELFORGE_TTS_PROVIDER", "must be espeak, elevenlabs or openai")
+        }
+        let eleven = provider == "elevenlabs"
+        let baseName = eleven ? "ELEVENLABS_BASE_URL" : "OPENAI_BASE_URL"
+        let base = env[baseName].flatMap { $0.isEmpty ? nil : $0 } ?? (eleven ? "https://api.elevenlabs.io" : "https://api.openai.com/v1")
+        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https" else {
+            throw ConfigError.invalid(baseName, "must be an http(s) URL")
+        }
+        func number(_ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double {
+            guard let raw = env[name], !raw.isEmpty else { return d }
+            guard let v = Double(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a number in \(range)") }
+            return v
+        }
+        func text(_ name: String, _ d: String) -> String { env[name].flatMap { $0.isEmpty ? nil : $0 } ?? d }
+        return TTSSettings(
+            provider: provider, apiKey: env[eleven ? "ELEVENLABS_API_KEY" : "OPENAI_API_KEY"], baseURL: url,
+            voice: eleven ? text("ELEVENLABS_VOICE_ID", "21m00Tcm4TlvDq8ikWAM") : text("OPENAI_TTS_VOICE", "alloy"),
+            model: eleven ? text("ELEVENLABS_MODEL_ID", "eleven_multilingual_v2") : text("OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
+            stability: try number("ELEVENLABS_STABILITY", 0.5, 0...1), similarity: try number("ELEVENLABS_SIMILARITY", 0.75, 0...1),
+            timeout: .milliseconds(Int64(try number("REELFORGE_TTS_TIMEOUT_SECONDS", 120, 0.5...1800) * 1000)),
+            pricePer1K: try number("REELFORGE_TTS_PRICE_PER_1K_CHARS", eleven ? 0.30 : 0.015, 0...100))
     }
 
     static func scriptSettings(_ env: [String: String]) throws -> LLMSettings? {
@@ -192,6 +240,7 @@ public struct ReelForgeConfig: Sendable {
             "failpoints=\(failpointsText.isEmpty ? "off" : failpointsText)", "worker_id=\(workerID)",
             "video=\(render.width)x\(render.height)@\(render.fps) \(render.preset) crf \(render.crf)",
             "script=\(scriptLLM.map { "\($0.provider) \($0.model)" } ?? "template")",
+            "speech=\(tts.map { "\($0.provider) \($0.model) \($0.voice)" } ?? "espeak-ng \(espeakWordsPerMinute) wpm")",
         ].joined(separator: " ")
     }
 

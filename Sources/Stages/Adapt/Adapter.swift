@@ -182,6 +182,7 @@ public struct AdaptStageExecutor: StageExecutor {
         logger.info("adapted for speech: \(adapted.text.count) characters, \(adapted.cues.count) cues")
         return StageOutput(
             inline: ["text": .string(adapted.text), "speech_text": .string(adapted.speechText),
+                     "pause_style": .string(adapter.pauseStyle.rawValue),
                      "cues": try JSONValue.encoding(adapted.cues), "adapter": "rules"],
             files: ["adapted.json": .init(url: file, contentType: "application/json")],
             costs: [CostEntry(stage: .adapt, attempt: input.attempt, provider: "rules", units: Double(adapted.text.count),

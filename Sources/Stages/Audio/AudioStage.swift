@@ -2,55 +2,105 @@ import Foundation
 import Logging
 import Shared
 
-/// Speaks text and gives word timings (espeak-ng here; ElevenLabs and OpenAI behind the same protocol).
-public protocol SpeechSynthesizer: Sendable {
-    var name: String { get }
-    func synthesize(_ text: String, language: String, workDir: URL) async throws -> (audio: URL, words: [WordTiming], duration: Double, cost: CostEntry?)
+/// One piece of speech, with the time of each word from the piece's start.
+public struct SpeechPiece: Sendable {
+    public var pcm: PCM
+    public var words: [WordTiming]
+    public init(pcm: PCM, words: [WordTiming]) { self.pcm = pcm; self.words = words }
 }
 
-/// The offline synthesizer: espeak-ng through libespeak-ng.
+/// Speaks text and gives word timings: espeak-ng (offline), ElevenLabs, OpenAI speech.
+public protocol SpeechSynthesizer: Sendable {
+    var name: String { get }
+    /// The longest text one request may carry.
+    var chunkLimit: Int { get }
+    /// How pauses between paragraphs are written for this provider.
+    var pauseStyle: PauseStyle { get }
+    func speak(_ text: String, language: String, workDir: URL) async throws -> SpeechPiece
+    /// What `characters` characters cost with this provider.
+    func cost(characters: Int) -> Double
+}
+
+/// The offline synthesizer: espeak-ng through libespeak-ng, word timings from its word events.
 public struct EspeakSynthesizer: SpeechSynthesizer {
     public let name = "espeak-ng"
+    public let chunkLimit = 20_000
+    public let pauseStyle = PauseStyle.punctuation
     public var wordsPerMinute: Int
 
     public init(wordsPerMinute: Int = 165) { self.wordsPerMinute = wordsPerMinute }
 
-    public func synthesize(_ text: String, language: String, workDir: URL) async throws -> (audio: URL, words: [WordTiming], duration: Double, cost: CostEntry?) {
+    public func speak(_ text: String, language: String, workDir: URL) async throws -> SpeechPiece {
         let speech = try await EspeakEngine.shared.speak(text, language: language, wordsPerMinute: wordsPerMinute)
-        guard speech.samples.contains(where: { abs(Int($0)) > 1000 }) else {
-            throw StageFailure.permanent("espeak-ng produced silence for this text")
-        }
-        let url = workDir.appendingPathComponent("narration.wav")
-        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: url)
-        return (url, speech.words, speech.duration, nil)
+        return SpeechPiece(pcm: PCM.from(speech.samples, rate: speech.sampleRate), words: speech.words)
     }
+
+    public func cost(characters: Int) -> Double { 0 }
 }
 
-/// The audio stage: speech for the adapted text, stored with its word timings.
+/// The audio stage: speech for the adapted text in pieces under the provider's limit, joined without clicks,
+/// normalised to the loudness target, stored as 48 kHz WAV with its word timings.
 public struct AudioStageExecutor: StageExecutor {
     public let stage = Stage.audio
     let synthesizer: any SpeechSynthesizer
+    let loudnessTarget: Double
 
-    public init(synthesizer: any SpeechSynthesizer) { self.synthesizer = synthesizer }
+    public init(synthesizer: any SpeechSynthesizer, loudnessTarget: Double = -16) {
+        self.synthesizer = synthesizer; self.loudnessTarget = loudnessTarget
+    }
 
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
         let adapted = try input.inline(of: .adapt)
-        guard let text = adapted["speech_text"]?.stringValue ?? adapted["text"]?.stringValue, !text.isEmpty else {
+        guard let plain = adapted["text"]?.stringValue, !plain.isEmpty else {
             throw StageFailure.permanent("the adapt artifact has no text")
         }
-        let result = try await synthesizer.synthesize(text, language: input.idea.language, workDir: input.workDir)
+        // The speech text carries the provider's pause marks; re-derive it when the adapter wrote another style.
+        let text = synthesizer.pauseStyle == .punctuation ? plain
+            : (adapted["pause_style"]?.stringValue == synthesizer.pauseStyle.rawValue ? adapted["speech_text"]?.stringValue : nil)
+                ?? RuleBasedAdapter(pauseStyle: synthesizer.pauseStyle).adapt(plain, language: input.idea.language).speechText
+        let chunks = TextChunks.split(text, limit: synthesizer.chunkLimit)
+        var pieces: [SpeechPiece] = []
+        for (i, chunk) in chunks.enumerated() {
+            pieces.append(try await synthesizer.speak(chunk, language: input.idea.language, workDir: input.workDir))
+            input.progress(Double(i + 1) / Double(chunks.count), "\(i + 1)/\(chunks.count) pieces")
+        }
+        var (audio, offsets) = PCM.join(pieces.map(\.pcm))
+        guard audio.samples.contains(where: { abs($0) > 0.03 }) else {
+            throw StageFailure.permanent("\(synthesizer.name) produced silence for this text")
+        }
+        var words: [WordTiming] = []
+        for (piece, offset) in zip(pieces, offsets) {
+            words += piece.words.map { WordTiming(word: $0.word, start: $0.start + offset, end: $0.end + offset) }
+        }
+        words = Self.ordered(words, duration: audio.duration)
+        let before = audio.integratedLoudness()
+        audio.normalise(to: loudnessTarget)
+        let url = input.workDir.appendingPathComponent("narration.wav")
+        try audio.writeWAV(to: url)
         let timingsURL = input.workDir.appendingPathComponent("timings.json")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(result.words).write(to: timingsURL)
-        logger.info("speech by \(synthesizer.name): \(String(format: "%.1f", result.duration)) s, \(result.words.count) timed words")
-        let cost = result.cost ?? CostEntry(stage: .audio, attempt: input.attempt, provider: synthesizer.name,
-                                            units: Double(text.count), unit: "characters", costUSD: 0, at: Date())
+        try encoder.encode(words).write(to: timingsURL)
+        logger.info("speech by \(synthesizer.name): \(chunks.count) piece(s), \(String(format: "%.1f", audio.duration)) s, \(words.count) timed words, loudness \(before.map { String(format: "%.1f", $0) } ?? "-") → \(loudnessTarget) LUFS")
+        let characters = chunks.reduce(0) { $0 + $1.count }
         return StageOutput(
-            inline: ["duration_seconds": .double(result.duration), "words": .int(Int64(result.words.count)),
-                     "provider": .string(synthesizer.name)],
-            files: ["narration.wav": .init(url: result.audio, contentType: "audio/wav"),
+            inline: ["duration_seconds": .double(audio.duration), "words": .int(Int64(words.count)),
+                     "provider": .string(synthesizer.name), "sample_rate": .int(Int64(PCM.rate)),
+                     "loudness_lufs": .double(loudnessTarget), "pieces": .int(Int64(chunks.count))],
+            files: ["narration.wav": .init(url: url, contentType: "audio/wav"),
                     "timings.json": .init(url: timingsURL, contentType: "application/json")],
-            costs: [cost])
+            costs: [CostEntry(stage: .audio, attempt: input.attempt, provider: synthesizer.name, units: Double(characters),
+                              unit: "characters", costUSD: synthesizer.cost(characters: characters), at: Date(), calls: chunks.count)])
+    }
+
+    /// Strictly ordered, positive lengths, within the audio.
+    static func ordered(_ words: [WordTiming], duration: Double) -> [WordTiming] {
+        var out = words.filter { $0.end > $0.start }.sorted { $0.start < $1.start }
+        for i in out.indices {
+            out[i].end = min(out[i].end, duration)
+            if i + 1 < out.count, out[i].end > out[i + 1].start { out[i].end = out[i + 1].start }
+            if out[i].end <= out[i].start { out[i].end = out[i].start + 0.001 }
+        }
+        return out.filter { $0.start < duration }
     }
 }

@@ -57,7 +57,7 @@ let package = Package(
         .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime"]),
         .executableTarget(
             name: "reelforge",
-            dependencies: ["WorkerRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["WorkerRuntime", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test support shared by the test targets: counting executors, waiting helpers.
         .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),

@@ -85,6 +85,8 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_VIDEO_PRESET", "libx264 preset (default veryfast)"),
         ("REELFORGE_VIDEO_CRF", "libx264 CRF (default 23)"),
         ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
+        ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file (default a dark blue gradient)"),
+        ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color)"),
     ]
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {
@@ -115,6 +117,12 @@ public struct ReelForgeConfig: Sendable {
         render.preset = env["REELFORGE_VIDEO_PRESET"].flatMap { $0.isEmpty ? nil : $0 } ?? "veryfast"
         render.crf = try int("REELFORGE_VIDEO_CRF", 23, 0...51)
         render.threads = try int("REELFORGE_VIDEO_THREADS", 0, 0...64)
+        if let bg = env["REELFORGE_BACKGROUND"], !bg.isEmpty {
+            do { render.background = try BackgroundSource(parsing: bg) } catch let f as StageFailure {
+                throw ConfigError.invalid("REELFORGE_BACKGROUND", f.message)
+            }
+        }
+        if let path = env["REELFORGE_SUBTITLE_STYLE"], !path.isEmpty { render.subtitles = try SubtitleStyle.load(path, variable: "REELFORGE_SUBTITLE_STYLE") }
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
         let workerID = env["REELFORGE_WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(host)-\(getpid())-\(Identifier.make("w").dropFirst(2).prefix(6))"
         let logFormat = LogFormat(rawValue: env["REELFORGE_LOG_FORMAT"] ?? "text") ?? .text

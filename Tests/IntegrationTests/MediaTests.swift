@@ -63,4 +63,39 @@ struct MediaTests {
         let darkest = try band(out, at: 1.0, rows: textRows)
         #expect(darkest.mean > after.mean, "text raises the band's mean")
     }
+
+    @Test func videoAndImageBackgroundsFillTheFrameAndAThumbnailIsWritten() async throws {
+        let dir = temporaryDirectory("backgrounds")
+        let clip = dir.appendingPathComponent("clip.mp4"), image = dir.appendingPathComponent("img.png")
+        for (args, out) in [(["-f", "lavfi", "-i", "testsrc2=s=640x360:r=25", "-t", "2", "-pix_fmt", "yuv420p"], clip),
+                            (["-f", "lavfi", "-i", "testsrc2=s=800x600", "-frames:v", "1"], image)] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+            p.arguments = ["-v", "error", "-y"] + args + [out.path]
+            try p.run(); p.waitUntilExit()
+        }
+        let speech = try await EspeakEngine.shared.speak("A short line over a moving background, looped.", language: "en")
+        let wav = dir.appendingPathComponent("a.wav")
+        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        for (bg, size) in [(clip, (1080, 1920)), (image, (1080, 1080))] {
+            var options = RenderOptions()
+            options.width = size.0; options.height = size.1
+            options.background = try BackgroundSource(parsing: bg.path)
+            let out = dir.appendingPathComponent("v-\(bg.lastPathComponent).mp4"), thumb = dir.appendingPathComponent("t-\(bg.lastPathComponent).png")
+            let cue = TimedCue(index: 1, start: 0.2, end: 1.5, lines: ["Over a background"])
+            let result = try await VideoRenderer(options: options).render(audio: wav, cues: [cue], to: out, thumbnail: thumb)
+            #expect(abs(result.duration - speech.duration) < 1.0 / 30 + 1e-6)
+            // Longer than the 2 s clip: it loops. The top of the frame shows the (colourful) background.
+            let top = try band(out, at: max(0, result.duration - 0.5), rows: 100...300, width: size.0, height: size.1)
+            #expect(top.mean > 40, "the background shows at the top of the frame")
+            let png = try Data(contentsOf: thumb)
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        }
+    }
+
+    @Test func srtFilesAreRead() throws {
+        let cues = try SubtitleTiming.parseSRT("1\r\n00:00:01,000 --> 00:00:02,500\r\nHello\r\nthere\r\n\r\n2\n00:00:03.000 --> 00:00:04.000\nBye\n")
+        #expect(cues == [TimedCue(index: 1, start: 1, end: 2.5, lines: ["Hello", "there"]), TimedCue(index: 2, start: 3, end: 4, lines: ["Bye"])])
+        #expect(throws: StageFailure.self) { try SubtitleTiming.parseSRT("1\n00:00:05,000 --> 00:00:01,000\nbackwards\n") }
+    }
 }

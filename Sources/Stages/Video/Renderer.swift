@@ -36,9 +36,7 @@ public struct RenderOptions: Sendable, Hashable {
     public var preset: String = "veryfast"
     public var crf: Int = 23
     public var threads: Int = 0
-    /// Top and bottom colours of a vertical gradient (the same colour twice for a solid background).
-    public var backgroundTop = RGB(r: 24, g: 28, b: 64)
-    public var backgroundBottom = RGB(r: 8, g: 8, b: 20)
+    public var background = BackgroundSource.default
     public var subtitles = SubtitleStyle()
     public init() {}
 }
@@ -49,6 +47,8 @@ public struct RenderResult: Sendable {
     public var duration: Double
     /// Things a person should know (a missing font that fell back).
     public var warnings: [String] = []
+    /// A PNG of a frame with its subtitle, when asked for.
+    public var thumbnail: URL?
 }
 
 /// Renders narration over a background into an H.264/AAC MP4, in-process on the ffmpeg libraries. Frames
@@ -62,16 +62,16 @@ public struct VideoRenderer: Sendable {
     public init(options: RenderOptions = RenderOptions()) { self.options = options }
 
     /// Renders `audio` over the background with `cues` burnt in at their times.
-    public func render(audio: URL, cues: [TimedCue] = [], to output: URL,
+    public func render(audio: URL, cues: [TimedCue] = [], to output: URL, thumbnail: URL? = nil,
                        progress: (@Sendable (Double, String) -> Void)? = nil) async throws -> RenderResult {
         let o = options
         _ = Self.quietLibav
         return try await Self.pool.run {
-            try Self.renderBlocking(audio: audio, cues: cues, output: output, options: o, progress: progress)
+            try Self.renderBlocking(audio: audio, cues: cues, output: output, thumbnail: thumbnail, options: o, progress: progress)
         }
     }
 
-    static func renderBlocking(audio: URL, cues: [TimedCue], output: URL, options o: RenderOptions,
+    static func renderBlocking(audio: URL, cues: [TimedCue], output: URL, thumbnail: URL?, options o: RenderOptions,
                                progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
@@ -100,7 +100,12 @@ public struct VideoRenderer: Sendable {
         let writer = try MP4Writer(path: partial.path, options: .init(
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
             threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
-        let background = Background(options: o)
+        let background: any FrameFiller
+        switch o.background {
+        case .gradient(let top, let bottom): background = GradientFiller(width: o.width, height: o.height, top: top, bottom: bottom)
+        case .image(let url): background = try ImageFiller(url: url, width: o.width, height: o.height)
+        case .video(let url): background = try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps)
+        }
         let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
         var warnings: [String] = []
         let (_, missingFonts) = o.subtitles.resolveFont()
@@ -109,6 +114,8 @@ public struct VideoRenderer: Sendable {
         }
         // Each cue is drawn once, when it first shows, and dropped when the next one starts.
         var cueIndex = 0
+        // The thumbnail shows the middle of the first cue (or a third of the way in).
+        let thumbnailFrame = min(frames - 1, cues.first.map { Int((($0.start + $0.end) / 2) * Double(o.fps)) } ?? frames / 3)
         var current: (index: Int, overlay: CueOverlay?)?
         var audioDone = false
         for i in 0..<frames {
@@ -121,7 +128,7 @@ public struct VideoRenderer: Sendable {
                 try writer.encodeAudio(from: fifo, count: count)
             }
             try writer.prepareVideoFrame()
-            background.fill(writer.frame)
+            try background.fill(writer.frame, index: i, count: frames)
             let t = Double(i) / Double(o.fps)
             while cueIndex < cues.count && cues[cueIndex].end <= t { cueIndex += 1 }
             if cueIndex < cues.count && cues[cueIndex].start <= t {
@@ -131,6 +138,7 @@ public struct VideoRenderer: Sendable {
                     overlay.blend(y: f.data.0!, Int(f.linesize.0), u: f.data.1!, v: f.data.2!, Int(f.linesize.1))
                 }
             }
+            if let thumbnail, i == thumbnailFrame { try Thumbnail.write(writer.frame, to: thumbnail) }
             try writer.encodeVideoFrame()
             if let progress, i % 15 == 0 { progress(Double(i) / Double(frames), "\(i)/\(frames) frames") }
         }
@@ -138,30 +146,29 @@ public struct VideoRenderer: Sendable {
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")
-        return RenderResult(frames: frames, duration: videoEnd, warnings: warnings)
+        return RenderResult(frames: frames, duration: videoEnd, warnings: warnings, thumbnail: thumbnail)
     }
 }
 
 /// A vertical gradient converted once into YUV rows, copied into each frame.
-final class Background {
+final class GradientFiller: FrameFiller {
     let yRows: [UInt8], uRows: [UInt8], vRows: [UInt8]
     let width: Int, height: Int
 
-    init(options o: RenderOptions) {
-        width = o.width; height = o.height
-        var y = [UInt8](repeating: 0, count: o.height), u = [UInt8](repeating: 0, count: o.height / 2), v = [UInt8](repeating: 0, count: o.height / 2)
-        for row in 0..<o.height {
-            let t = Double(row) / Double(max(1, o.height - 1))
+    init(width: Int, height: Int, top: RGB, bottom: RGB) {
+        self.width = width; self.height = height
+        var y = [UInt8](repeating: 0, count: height), u = [UInt8](repeating: 0, count: height / 2), v = [UInt8](repeating: 0, count: height / 2)
+        for row in 0..<height {
+            let t = Double(row) / Double(max(1, height - 1))
             func mix(_ a: UInt8, _ b: UInt8) -> UInt8 { UInt8((Double(a) * (1 - t) + Double(b) * t).rounded()) }
-            let c = RGB(r: mix(o.backgroundTop.r, o.backgroundBottom.r), g: mix(o.backgroundTop.g, o.backgroundBottom.g),
-                        b: mix(o.backgroundTop.b, o.backgroundBottom.b)).yuv
+            let c = RGB(r: mix(top.r, bottom.r), g: mix(top.g, bottom.g), b: mix(top.b, bottom.b)).yuv
             y[row] = c.0
             if row % 2 == 0 { u[row / 2] = c.1; v[row / 2] = c.2 }
         }
         yRows = y; uRows = u; vRows = v
     }
 
-    func fill(_ frame: UnsafeMutablePointer<AVFrame>) {
+    func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) {
         let f = frame.pointee
         for row in 0..<height { memset(f.data.0! + row * Int(f.linesize.0), Int32(yRows[row]), width) }
         for row in 0..<height / 2 {

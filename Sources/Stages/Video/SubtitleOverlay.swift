@@ -42,6 +42,14 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
         boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
     }
 
+    /// Reads a style JSON file (any field may be left out).
+    public static func load(_ path: String, variable: String) throws -> SubtitleStyle {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError.invalid(variable, "names a file that cannot be read") }
+        do { return try JSONDecoder().decode(SubtitleStyle.self, from: data) } catch {
+            throw ConfigError.invalid(variable, "is not a subtitle style JSON: \(error)")
+        }
+    }
+
     static let fontFolders = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
                               "/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype", "/usr/share/fonts"]
 
@@ -78,10 +86,10 @@ final class SubtitleRasterizer {
     let style: SubtitleStyle
     let fontPath: String?
     let frameWidth: Int, frameHeight: Int
-    private static let genesis: Void = MagickWandGenesis()
+    static let genesisOnce: Void = MagickWandGenesis()
 
     init(style: SubtitleStyle, frameWidth: Int, frameHeight: Int) {
-        _ = Self.genesis
+        _ = Self.genesisOnce
         self.style = style
         self.frameWidth = frameWidth; self.frameHeight = frameHeight
         fontPath = style.resolveFont().path

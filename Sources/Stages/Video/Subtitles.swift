@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// A cue with the time it is shown.
 public struct TimedCue: Codable, Sendable, Hashable {
@@ -34,6 +35,30 @@ public enum SubtitleTiming {
         }
         for i in out.indices.dropFirst() where out[i].start < out[i - 1].end { out[i - 1].end = out[i].start }
         return out
+    }
+
+    /// Reads SRT (also WebVTT-style `.` decimal marks): numbered blocks of a time line and text lines.
+    public static func parseSRT(_ text: String) throws -> [TimedCue] {
+        func seconds(_ s: Substring) -> Double? {
+            let p = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".").split(separator: ":")
+            guard p.count == 3, let h = Double(p[0]), let m = Double(p[1]), let sec = Double(p[2]) else { return nil }
+            return h * 3600 + m * 60 + sec
+        }
+        var cues: [TimedCue] = []
+        let blocks = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n")
+        for block in blocks {
+            let lines = block.split(separator: "\n", omittingEmptySubsequences: true)
+            guard let timeIndex = lines.firstIndex(where: { $0.contains("-->") }) else { continue }
+            let parts = lines[timeIndex].components(separatedBy: "-->")
+            guard parts.count == 2, let start = seconds(Substring(parts[0])),
+                  let end = seconds(Substring(parts[1].split(separator: " ").first ?? "")), end > start else {
+                throw StageFailure.permanent("subtitle time line '\(lines[timeIndex])' is not HH:MM:SS,mmm --> HH:MM:SS,mmm")
+            }
+            let textLines = lines[(timeIndex + 1)...].map(String.init)
+            if !textLines.isEmpty { cues.append(TimedCue(index: cues.count + 1, start: start, end: end, lines: textLines)) }
+        }
+        guard !cues.isEmpty else { throw StageFailure.permanent("no subtitle cue found") }
+        return cues
     }
 
     public static func srt(_ cues: [TimedCue]) -> String {

@@ -19,7 +19,8 @@ public struct VideoStageExecutor: StageExecutor {
         let started = ContinuousClock.now
         let spoken = words.last?.end ?? 0
         let timed = SubtitleTiming.align(cues: cues, words: words, duration: spoken + 0.5)
-        let result = try await renderer.render(audio: audio, cues: timed, to: out, progress: input.progress)
+        let thumb = input.workDir.appendingPathComponent("thumbnail.png")
+        let result = try await renderer.render(audio: audio, cues: timed, to: out, thumbnail: thumb, progress: input.progress)
         for w in result.warnings { logger.warning("\(w)") }
         let seconds = (ContinuousClock.now - started).seconds
         let srt = input.workDir.appendingPathComponent("subtitles.srt")
@@ -34,7 +35,8 @@ public struct VideoStageExecutor: StageExecutor {
                      "cues": .int(Int64(timed.count)), "render_seconds": .double(seconds)],
             files: ["video.mp4": .init(url: out, contentType: "video/mp4"),
                     "subtitles.srt": .init(url: srt, contentType: "application/x-subrip"),
-                    "subtitles.vtt": .init(url: vtt, contentType: "text/vtt")],
+                    "subtitles.vtt": .init(url: vtt, contentType: "text/vtt"),
+                    "thumbnail.png": .init(url: thumb, contentType: "image/png")],
             costs: [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration,
                               unit: "seconds", costUSD: 0, at: Date())])
     }

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Foundation
+import Shared
+import Stages
+import WorkerRuntime
+
+struct Render: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render narration with burnt-in subtitles over a background into an MP4 (the video stage, standalone).",
+        discussion: "The VideoWorker and 'reelforge make' use the same renderer. Also writes a PNG thumbnail next to the MP4.")
+
+    @Option(help: "The narration (any format libavformat reads).") var audio: String
+    @Option(help: "Subtitles as SRT.") var subtitles: String?
+    @Option(help: "Word timings (timings.json of the audio stage): cues are made from the words.") var timings: String?
+    @Option(help: "#RRGGBB, #TOP:#BOTTOM, an image or a video file.") var background: String?
+    @Option(help: "WIDTHxHEIGHT: 1080x1920 (default), 1920x1080, 1080x1080...") var size = "1080x1920"
+    @Option(help: "Frames per second.") var fps = 30
+    @Option(help: "libx264 preset.") var preset = "veryfast"
+    @Option(help: "libx264 CRF.") var crf = 23
+    @Option(help: "Encoder threads (0: automatic).") var threads = 0
+    @Option(help: "Subtitle style JSON file.") var style: String?
+    @Option(help: "Characters per subtitle line when cues are made from --timings.") var lineLength = 32
+    @Option(help: "The MP4 to write.") var out: String
+
+    func validate() throws {
+        if (subtitles == nil) == (timings == nil) { throw ValidationError("give --subtitles FILE.srt or --timings FILE.json") }
+    }
+
+    func run() async throws {
+        var options = RenderOptions()
+        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ (64...4096).contains($0) && $0 % 2 == 0 }) else {
+            throw ValidationError("--size must be WIDTHxHEIGHT with even numbers")
+        }
+        options.width = parts[0]; options.height = parts[1]
+        options.fps = fps; options.preset = preset; options.crf = crf; options.threads = threads
+        if let background { options.background = try BackgroundSource(parsing: background) }
+        if let style { options.subtitles = try SubtitleStyle.load(style, variable: "--style") }
+        let cues: [TimedCue]
+        if let subtitles {
+            cues = try SubtitleTiming.parseSRT(String(contentsOfFile: subtitles, encoding: .utf8))
+        } else {
+            let words = try JSONDecoder().decode([WordTiming].self, from: Data(contentsOf: URL(fileURLWithPath: timings!)))
+            let text = words.map(\.word).joined(separator: " ")
+            cues = SubtitleTiming.align(cues: RuleBasedAdapter(maxCharactersPerLine: lineLength).cues(for: text), words: words,
+                                        duration: (words.last?.end ?? 0) + 0.5)
+        }
+        let output = URL(fileURLWithPath: out)
+        let thumb = output.deletingPathExtension().appendingPathExtension("png")
+        let started = ContinuousClock.now
+        let result = try await VideoRenderer(options: options).render(audio: URL(fileURLWithPath: audio), cues: cues, to: output, thumbnail: thumb)
+        for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+        let seconds = (ContinuousClock.now - started).seconds
+        print(String(format: "%@: %d frames, %.2f s of video, %d cues, rendered in %.2f s (%.0f fps); thumbnail %@",
+                     out, result.frames, result.duration, cues.count, seconds, Double(result.frames) / max(seconds, 0.001), thumb.path))
+    }
+}

@@ -108,7 +108,7 @@ public enum WorkerMain {
           -h, --help           this text
 
         Environment:
-        \(ReelForgeConfig.variables.map { "  \($0.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
+        \(ReelForgeConfig.variables.map { "  \($0.name.padding(toLength: max(36, $0.name.count + 1), withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
         """
     }
 }

@@ -159,6 +159,6 @@ struct TopologyCommand: AsyncParsableCommand {
 struct Env: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the environment variables ReelForge reads.")
     func run() throws {
-        for v in ReelForgeConfig.variables { print("\(v.name.padding(toLength: 34, withPad: " ", startingAt: 0)) \(v.meaning)") }
+        for v in ReelForgeConfig.variables { print("\(v.name.padding(toLength: max(36, v.name.count + 1), withPad: " ", startingAt: 0)) \(v.meaning)") }
     }
 }

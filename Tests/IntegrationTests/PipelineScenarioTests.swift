@@ -203,8 +203,8 @@ struct PipelineScenarioTests {
     func aHeldLeaseMakesTheDeliveryWaitNotRunTwice(_ backend: Backend) async throws {
         let h = try await backend.harness(leaseSeconds: 1).prepared()
         let s = try await h.operations.submit(idea: "why leaves change colour")
-        // Another worker claimed the script stage and then died: its lease runs out after four seconds.
-        _ = try await h.store.claim(jobID: s.jobID, stage: .script, owner: "dead-worker", until: Date().addingTimeInterval(4), now: Date())
+        // Another worker claimed the script stage and then died: its lease runs out after ten seconds (long enough to be seen even on a loaded machine).
+        _ = try await h.store.claim(jobID: s.jobID, stage: .script, owner: "dead-worker", until: Date().addingTimeInterval(10), now: Date())
         h.start()
         _ = try await h.waitForStatus(s.ideaID, .completed)
         await h.stop()

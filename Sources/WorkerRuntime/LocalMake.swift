@@ -208,7 +208,7 @@ public final class ProgressDisplay: Sendable {
         case .parked(_, let stage, let kind, let reason):
             closeLine()
             write("✘ \(stage.rawValue) \(kind): \(reason)\n")
-        case .completed, .leaseHeld:
+        case .completed, .leaseHeld, .credits:
             break
         }
     }

@@ -98,4 +98,29 @@ struct MediaTests {
         #expect(cues == [TimedCue(index: 1, start: 1, end: 2.5, lines: ["Hello", "there"]), TimedCue(index: 2, start: 3, end: 4, lines: ["Bye"])])
         #expect(throws: StageFailure.self) { try SubtitleTiming.parseSRT("1\n00:00:05,000 --> 00:00:01,000\nbackwards\n") }
     }
+
+    @Test func cuesTimedFromSpeechShowWhileTheirWordsAreSpoken() async throws {
+        let text = "Octopuses have three hearts. Two of them pump blood through the gills, and the third one feeds the body."
+        let speech = try await EspeakEngine.shared.speak(text, language: "en")
+        let cues = SubtitleTiming.align(cues: RuleBasedAdapter().cues(for: text), words: speech.words, duration: speech.duration)
+        #expect(cues.count >= 3)
+        // Each cue starts when its first word is spoken.
+        let firstWords = cues.map { $0.lines.joined(separator: " ").split(separator: " ").first.map(String.init) ?? "" }
+        for (cue, first) in zip(cues, firstWords) {
+            let spoken = try #require(speech.words.first { abs($0.start - cue.start) < 0.001 })
+            #expect(spoken.word.lowercased() == first.lowercased().trimmingCharacters(in: .punctuationCharacters))
+        }
+        let dir = temporaryDirectory("timed")
+        let wav = dir.appendingPathComponent("a.wav"), out = dir.appendingPathComponent("v.mp4")
+        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        _ = try await VideoRenderer().render(audio: wav, cues: cues, to: out)
+        let rows = (1920 - 120 - 140)...(1920 - 120)
+        for cue in cues {
+            let mid = try band(out, at: (cue.start + cue.end) / 2, rows: rows)
+            #expect(mid.bright > 0.005, "cue \(cue.index) shows while its words are spoken")
+        }
+        if let first = cues.first, first.start > 0.15 {
+            #expect(try band(out, at: first.start / 2, rows: rows).bright < 0.0005, "nothing before the first word")
+        }
+    }
 }

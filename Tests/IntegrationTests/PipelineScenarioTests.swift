@@ -271,4 +271,36 @@ struct PipelineScenarioTests {
         #expect(parked.count == 1 && parked.first?.reasonKind == "crash_loop")
         await h.close()
     }
+
+    @Test(arguments: Backend.usable)
+    func fuzzedAndOversizedBodiesAreParkedWhileTheWorkerKeepsServing(_ backend: Backend) async throws {
+        let h = try await backend.harness().prepared()
+        h.start()
+        var rng = SystemRandomNumberGenerator()
+        let valid = Array(#"{"version":1,"job_id":"job_fz","idea_id":"idea_fz","stage":"script"}"#.utf8)
+        var bodies: [[UInt8]] = []
+        for i in 0..<60 {
+            if i % 2 == 0 {
+                var b = valid
+                for _ in 0..<Int.random(in: 1...6, using: &rng) { b[Int.random(in: 0..<b.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng) }
+                bodies.append(b)
+            } else {
+                bodies.append((0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) })
+            }
+        }
+        bodies.append([UInt8](repeating: 0x7B, count: 1_000_000))  // far over the frame size and the body limit
+        for b in bodies {
+            if let q = h.queue as? MemoryWorkQueue { await q.publishRaw(b, to: .script) }
+            if let q = h.queue as? RabbitMQWorkQueue { try await q.publishRaw(b, to: .script) }
+        }
+        let s = try await h.operations.submit(idea: "how fuzzing finds bugs")
+        _ = try await h.waitForStatus(s.ideaID, .completed)
+        let parkedAll = try await eventually(timeout: .seconds(30)) { try await h.queue.parked(stage: .script, limit: 1000).count == bodies.count }
+        await h.stop()
+        #expect(parkedAll, "every bad body is parked with its reason")
+        let parked = try await h.queue.parked(stage: .script, limit: 1000)
+        #expect(parked.allSatisfy { $0.reasonKind == "poison" && !$0.reason.isEmpty })
+        #expect(parked.contains { $0.reason.contains("over the 65536-byte limit") })
+        await h.close()
+    }
 }

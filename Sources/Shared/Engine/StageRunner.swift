@@ -34,6 +34,8 @@ public enum RunnerEvent: Sendable, Hashable {
     case retryScheduled(jobID: String, stage: Stage, attempt: Int, delay: Duration, reason: String)
     case parked(jobID: String?, stage: Stage, kind: String, reason: String)
     case completed(jobID: String, ideaID: String)
+    /// Provider spend that reached the ledger with a checkpoint, or (`saved`) a stored result reused instead of paying again.
+    case credits(stage: Stage, usd: Double, saved: Bool)
     case leaseHeld(jobID: String, stage: Stage)
     case progress(jobID: String, stage: Stage, fraction: Double, detail: String)
 }
@@ -248,6 +250,7 @@ public final class StageRunner: Sendable {
                 // An earlier run got the provider's result and stored it, then stopped before its checkpoint.
                 log.notice("reusing the result an earlier run of \(stage) stored before it stopped: the provider is not called again")
                 result = staged
+                onEvent(.credits(stage: stage, usd: staged.costs.reduce(0) { $0 + $1.costUSD }, saved: true))
             } else {
                 let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
                 var refs: [String: ArtifactRef] = [:]
@@ -271,6 +274,7 @@ public final class StageRunner: Sendable {
             let seconds = (ContinuousClock.now - started).seconds
             if advanced {
                 log.info("\(stage.checkpoint) recorded (\(String(format: "%.2f", seconds)) s)")
+                onEvent(.credits(stage: stage, usd: result.costs.reduce(0) { $0 + $1.costUSD }, saved: false))
             } else {
                 log.warning("\(stage) was already checkpointed by another run; keeping the first result")
             }

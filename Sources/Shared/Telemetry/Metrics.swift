@@ -43,13 +43,14 @@ public final class RunnerMetrics: Sendable {
             add("reelforge_stage_started_total", stage)
         case .leaseHeld(_, let stage):
             add("reelforge_stage_lease_waits_total", stage)
+        case .credits(let stage, let usd, let saved):
+            add(saved ? "reelforge_credits_saved_usd_total" : "reelforge_credits_spent_usd_total", stage, usd)
+            if saved { add("reelforge_stage_results_reused_total", stage) }
         case .completed, .progress:
             break
         }
     }
 
-    /// Records money spent on a provider call.
-    public func spent(_ stage: Stage, usd: Double) { add("reelforge_credits_spent_usd_total", stage, usd) }
 
     public func prometheusText() -> String {
         state.withLock { s in
@@ -62,7 +63,9 @@ public final class RunnerMetrics: Sendable {
                 "reelforge_stage_parked_total": "Messages parked (exhausted, permanent, poison, crash loop).",
                 "reelforge_stage_skipped_done_total": "Deliveries skipped because their stage was already done.",
                 "reelforge_stage_lease_waits_total": "Deliveries put back because another worker held the stage.",
-                "reelforge_credits_spent_usd_total": "Estimated provider cost.",
+                "reelforge_credits_spent_usd_total": "Estimated provider cost of checkpointed stage runs.",
+                "reelforge_credits_saved_usd_total": "Estimated provider cost not paid again: stored results reused after a crash.",
+                "reelforge_stage_results_reused_total": "Stage runs finished from a result an earlier, crashed run stored.",
             ]
             for name in help.keys.sorted() {
                 lines.append("# HELP \(name) \(help[name]!)")

@@ -35,6 +35,17 @@ final class AudioDecoder {
     /// Duration of the file in seconds (from the container, or nil).
     let duration: Double?
 
+    /// The sample rate and channel count of a file's audio stream.
+    static func probe(path: String) throws -> (rate: Int32, channels: Int32) {
+        var format: UnsafeMutablePointer<AVFormatContext>?
+        try av(avformat_open_input(&format, path, nil, nil), "open \(URL(fileURLWithPath: path).lastPathComponent)")
+        defer { avformat_close_input(&format) }
+        try av(avformat_find_stream_info(format, nil), "read stream info")
+        let index = try av(av_find_best_stream(format, AVMEDIA_TYPE_AUDIO, -1, -1, nil, 0), "find an audio stream")
+        let par = format!.pointee.streams[Int(index)]!.pointee.codecpar!.pointee
+        return (par.sample_rate, max(1, par.ch_layout.nb_channels))
+    }
+
     init(path: String, sampleRate: Int32, channels: Int32) throws {
         self.sampleRate = sampleRate; self.channels = channels
         try av(avformat_open_input(&format, path, nil, nil), "open \(URL(fileURLWithPath: path).lastPathComponent)")
@@ -165,7 +176,7 @@ final class MP4Writer {
         v.pointee.pix_fmt = AV_PIX_FMT_YUV420P
         v.pointee.time_base = AVRational(num: 1, den: options.fps)
         v.pointee.framerate = AVRational(num: options.fps, den: 1)
-        v.pointee.gop_size = options.fps * 2
+        // Keyframe interval and B-frames: x264's own defaults (keyint 250), as the ffmpeg command line uses.
         v.pointee.thread_count = options.threads
         if globalHeader { v.pointee.flags |= 1 << 22 }  // AV_CODEC_FLAG_GLOBAL_HEADER
         av_opt_set(v.pointee.priv_data, "preset", options.preset, 0)

@@ -34,6 +34,16 @@ public enum BackgroundSource: Sendable, Hashable {
 /// Fills a yuv420p frame for frame number `index` of `count`.
 protocol FrameFiller: AnyObject {
     func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) throws
+    /// For a background that never changes: puts it back inside a rectangle only (where a subtitle was),
+    /// so a frame whose buffer still holds the previous picture need not be filled whole. Nil otherwise.
+    var restorer: ((UnsafeMutablePointer<AVFrame>, _ x: Int, _ y: Int, _ width: Int, _ height: Int) -> Void)? { get }
+    func close()
+}
+
+extension FrameFiller {
+    var restorer: ((UnsafeMutablePointer<AVFrame>, Int, Int, Int, Int) -> Void)? { nil }
+    /// Ends any work of the filler's own (threads); called once the render is over, however it ended.
+    func close() {}
 }
 
 /// A picture kept as yuv420p planes. Rows are padded to 64 bytes and the planes have spare bytes at the end,
@@ -124,8 +134,10 @@ final class ImageFiller: FrameFiller {
 }
 
 /// A video clip decoded with libav, scaled and centre-cropped to fill the frame, looped for as long as needed.
-/// Source frames are picked by timestamp, so a 25 or 60 fps clip plays at its own speed.
-final class VideoFiller: FrameFiller {
+/// A thread of its own decodes and crops ahead into a few recycled buffers while the encoder works, so decoding
+/// overlaps encoding. Source frames are picked by timestamp, so a 25 or 60 fps clip plays at its own speed.
+final class VideoFiller: FrameFiller, @unchecked Sendable {
+    // Decoder state: touched only by the prefetch thread.
     private var format: UnsafeMutablePointer<AVFormatContext>?
     private var codec: UnsafeMutablePointer<AVCodecContext>?
     private var sws: OpaquePointer?
@@ -137,12 +149,24 @@ final class VideoFiller: FrameFiller {
     private let width: Int, height: Int
     private var loopOffset = 0.0
     private var lastPTS = 0.0
-    private var current: Double = -1
-    private var scaledValid = false
     private var lastSource: (w: Int32, h: Int32, f: Int32) = (0, 0, -1)
-    private var cropX = 0, cropY = 0
-    private let scaled: YUVPicture
-    private var scaledSize: (w: Int, h: Int) = (0, 0)
+    private let cover: (w: Int, h: Int)
+    /// A decoded picture waiting to be shown: the decoder's own frame (a reference, no copy) when it already has
+    /// the cover size, or a scaled copy.
+    private enum Source {
+        case decoded(UnsafeMutablePointer<AVFrame>)
+        case scaled(YUVPicture)
+    }
+    // Shared between the prefetch thread and the renderer, under `cond`.
+    private let cond = NSCondition()
+    private var ready: [(time: Double, source: Source)] = []
+    private var free: [YUVPicture]
+    private var slots = 4
+    private var failure: Error?
+    private var stopping = false
+    private let done = DispatchSemaphore(value: 0)
+    // The renderer's current picture.
+    private var current: (time: Double, source: Source)?
 
     init(url: URL, width: Int, height: Int, fps: Int) throws {
         self.width = width; self.height = height; self.fps = Double(fps)
@@ -154,18 +178,31 @@ final class VideoFiller: FrameFiller {
         timeBase = av_q2d(s.pointee.time_base)
         codec = avcodec_alloc_context3(decoder)
         try av(avcodec_parameters_to_context(codec, s.pointee.codecpar), "background decoder")
-        codec!.pointee.thread_count = 0
+        codec!.pointee.thread_count = 1  // the prefetch thread is the parallelism
         try av(avcodec_open2(codec, decoder, nil), "open the background decoder")
         // Scale to cover, then crop the centre.
         let sw = Double(codec!.pointee.width), sh = Double(codec!.pointee.height)
         let scale = max(Double(width) / sw, Double(height) / sh)
-        scaledSize = ((Int((sw * scale).rounded(.up)) + 1) & ~1, (Int((sh * scale).rounded(.up)) + 1) & ~1)
-        scaled = YUVPicture(width: scaledSize.w, height: scaledSize.h)
-        cropX = (scaledSize.w - width) / 2
-        cropY = (scaledSize.h - height) / 2
+        cover = ((Int((sw * scale).rounded(.up)) + 1) & ~1, (Int((sh * scale).rounded(.up)) + 1) & ~1)
+        free = []
+        let t = Thread { [self] in self.prefetch() }
+        t.name = "background-decode"
+        t.start()
+    }
+
+    /// Stops the prefetch thread (which holds this object until it ends).
+    func close() {
+        cond.lock()
+        let wasRunning = !stopping
+        stopping = true
+        cond.broadcast()
+        cond.unlock()
+        if wasRunning { done.wait() }
     }
 
     deinit {
+        for item in ready { release(item.source) }
+        if let current { release(current.source) }
         var p: UnsafeMutablePointer<AVPacket>? = packet
         av_packet_free(&p)
         var f: UnsafeMutablePointer<AVFrame>? = decoded
@@ -173,6 +210,79 @@ final class VideoFiller: FrameFiller {
         sws_freeContext(sws)
         avcodec_free_context(&codec)
         avformat_close_input(&format)
+    }
+
+    private func prefetch() {
+        defer { done.signal() }
+        cond.lock()
+        let stopped = stopping
+        cond.unlock()
+        if stopped { return }
+        while true {
+            cond.lock()
+            while slots == 0 && !stopping { cond.wait() }
+            if stopping { cond.unlock(); return }
+            slots -= 1
+            cond.unlock()
+            do {
+                let t = try nextFrame()
+                let source = try keep()
+                cond.lock(); ready.append((t, source)); cond.broadcast(); cond.unlock()
+            } catch {
+                cond.lock(); failure = error; cond.broadcast()
+                // Wait for close() so that `done` is signalled exactly when the renderer asks.
+                while !stopping { cond.wait() }
+                cond.unlock()
+                return
+            }
+        }
+    }
+
+    /// The next decoded picture (waits for the prefetch thread).
+    private func take() throws -> (time: Double, source: Source) {
+        cond.lock()
+        defer { cond.unlock() }
+        while ready.isEmpty {
+            if let failure { throw failure }
+            cond.wait()
+        }
+        return ready.removeFirst()
+    }
+
+    private func release(_ s: Source) {
+        switch s {
+        case .decoded(let f): var p: UnsafeMutablePointer<AVFrame>? = f; av_frame_free(&p)
+        case .scaled(let picture): free.append(picture)
+        }
+    }
+
+    private func recycle(_ s: Source) {
+        cond.lock(); release(s); slots += 1; cond.broadcast(); cond.unlock()
+    }
+
+    func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) throws {
+        let t = Double(index) / fps
+        if current == nil { current = try take() }
+        while let c = current, c.time + 0.5 / fps < t {
+            let next = try take()
+            recycle(c.source)
+            current = next
+        }
+        // The one copy per frame: the crop of the decoded (or scaled) picture into the frame to encode.
+        let x0 = ((cover.w - width) / 2) & ~1, y0 = ((cover.h - height) / 2) & ~1
+        switch current!.source {
+        case .decoded(let f):
+            let src = f.pointee, dst = frame.pointee
+            for row in 0..<height {
+                memcpy(dst.data.0! + row * Int(dst.linesize.0), src.data.0! + (y0 + row) * Int(src.linesize.0) + x0, width)
+            }
+            for row in 0..<(height / 2) {
+                memcpy(dst.data.1! + row * Int(dst.linesize.1), src.data.1! + (y0 / 2 + row) * Int(src.linesize.1) + x0 / 2, width / 2)
+                memcpy(dst.data.2! + row * Int(dst.linesize.2), src.data.2! + (y0 / 2 + row) * Int(src.linesize.2) + x0 / 2, width / 2)
+            }
+        case .scaled(let picture):
+            picture.copy(into: frame, x: x0, y: y0)
+        }
     }
 
     /// Decodes the next frame (seeking back to the start at the end); returns its time on the looped timeline.
@@ -202,25 +312,25 @@ final class VideoFiller: FrameFiller {
         }
     }
 
-    func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) throws {
-        let t = Double(index) / fps
-        while current < 0 || current + 0.5 / fps < t {
-            current = try nextFrame()
-            try convert()
-        }
-        scaled.copy(into: frame, x: cropX, y: cropY)
-    }
-
-    private func convert() throws {
+    /// Keeps the decoded picture for the renderer: a reference to the decoder's frame when it already has the
+    /// cover size and format (no copy), else a copy scaled to cover.
+    private func keep() throws -> Source {
         let f = decoded.pointee
+        if f.format == AV_PIX_FMT_YUV420P.rawValue && Int(f.width) == cover.w && Int(f.height) == cover.h {
+            guard let ref = av_frame_clone(decoded) else { throw AVError(code: -1, what: "keep a background frame") }
+            return .decoded(ref)
+        }
         if sws == nil || lastSource != (f.width, f.height, f.format) {
             sws_freeContext(sws)
-            sws = sws_getContext(f.width, f.height, AVPixelFormat(rawValue: f.format), Int32(scaledSize.w), Int32(scaledSize.h),
+            sws = sws_getContext(f.width, f.height, AVPixelFormat(rawValue: f.format), Int32(cover.w), Int32(cover.h),
                                  AV_PIX_FMT_YUV420P, Int32(SWS_BILINEAR), nil, nil, nil)
             lastSource = (f.width, f.height, f.format)
         }
         guard let sws else { throw AVError(code: -1, what: "background scaler") }
-        try scaled.withPlanes { dst, dstStride in
+        cond.lock()
+        let picture = free.popLast() ?? YUVPicture(width: cover.w, height: cover.h)
+        cond.unlock()
+        try picture.withPlanes { dst, dstStride in
             _ = try withUnsafePointer(to: decoded.pointee.data) { dp in try withUnsafePointer(to: decoded.pointee.linesize) { lp in
                 try dp.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
                     try lp.withMemoryRebound(to: Int32.self, capacity: 8) { strides in
@@ -229,6 +339,7 @@ final class VideoFiller: FrameFiller {
                 }
             } }
         }
+        return .scaled(picture)
     }
 }
 

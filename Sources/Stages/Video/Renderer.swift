@@ -75,7 +75,11 @@ public struct VideoRenderer: Sendable {
                                progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
-        let channels: Int32 = 2, rate: Int32 = 48_000
+        // AAC at the narration's own rate and channel count (mono speech stays mono: half the encoding work),
+        // 48 kHz when its rate is not one AAC takes.
+        let source = try AudioDecoder.probe(path: audio.path)
+        let aacRates: Set<Int32> = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000]
+        let channels: Int32 = min(2, source.channels), rate: Int32 = aacRates.contains(source.rate) ? source.rate : 48_000
         let decoder = try AudioDecoder(path: audio.path, sampleRate: rate, channels: channels)
         guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, 4096) else { throw AVError(code: -1, what: "audio fifo") }
         defer { av_audio_fifo_free(fifo) }
@@ -106,6 +110,7 @@ public struct VideoRenderer: Sendable {
         case .image(let url): background = try ImageFiller(url: url, width: o.width, height: o.height)
         case .video(let url): background = try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps)
         }
+        defer { background.close() }
         let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
         var warnings: [String] = []
         let (_, missingFonts) = o.subtitles.resolveFont()
@@ -114,6 +119,7 @@ public struct VideoRenderer: Sendable {
         }
         // Each cue is drawn once, when it first shows, and dropped when the next one starts.
         var cueIndex = 0
+        var drawnBox: (x: Int, y: Int, width: Int, height: Int)?
         // The thumbnail shows the middle of the first cue (or a third of the way in).
         let thumbnailFrame = min(frames - 1, cues.first.map { Int((($0.start + $0.end) / 2) * Double(o.fps)) } ?? frames / 3)
         var current: (index: Int, overlay: CueOverlay?)?
@@ -128,7 +134,14 @@ public struct VideoRenderer: Sendable {
                 try writer.encodeAudio(from: fifo, count: count)
             }
             try writer.prepareVideoFrame()
-            try background.fill(writer.frame, index: i, count: frames)
+            // A still background is drawn once; after that only the box of the last subtitle is put back
+            // (the frame's buffer keeps the previous picture, copied if the encoder still held it).
+            if let restore = background.restorer, i > 0 {
+                if let box = drawnBox { restore(writer.frame, box.x, box.y, box.width, box.height) }
+            } else {
+                try background.fill(writer.frame, index: i, count: frames)
+            }
+            drawnBox = nil
             let t = Double(i) / Double(o.fps)
             while cueIndex < cues.count && cues[cueIndex].end <= t { cueIndex += 1 }
             if cueIndex < cues.count && cues[cueIndex].start <= t {
@@ -136,6 +149,7 @@ public struct VideoRenderer: Sendable {
                 if let overlay = current?.overlay {
                     let f = writer.frame.pointee
                     overlay.blend(y: f.data.0!, Int(f.linesize.0), u: f.data.1!, v: f.data.2!, Int(f.linesize.1))
+                    drawnBox = (overlay.x, overlay.y, overlay.width, overlay.height)
                 }
             }
             if let thumbnail, i == thumbnailFrame { try Thumbnail.write(writer.frame, to: thumbnail) }
@@ -166,6 +180,17 @@ final class GradientFiller: FrameFiller {
             if row % 2 == 0 { u[row / 2] = c.1; v[row / 2] = c.2 }
         }
         yRows = y; uRows = u; vRows = v
+    }
+
+    var restorer: ((UnsafeMutablePointer<AVFrame>, Int, Int, Int, Int) -> Void)? {
+        { [self] frame, x, y, w, h in
+            let f = frame.pointee
+            for row in y..<min(height, y + h) { memset(f.data.0! + row * Int(f.linesize.0) + x, Int32(yRows[row]), w) }
+            for row in (y / 2)..<min(height / 2, (y + h + 1) / 2) {
+                memset(f.data.1! + row * Int(f.linesize.1) + x / 2, Int32(uRows[row]), w / 2)
+                memset(f.data.2! + row * Int(f.linesize.2) + x / 2, Int32(vRows[row]), w / 2)
+            }
+        }
     }
 
     func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) {

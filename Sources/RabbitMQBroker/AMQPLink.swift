@@ -114,7 +114,8 @@ final class AMQPLink: @unchecked Sendable {
     }
 
     /// Closes the connection (unacknowledged deliveries return to their queues) and ends the thread.
-    func shutdown() {
+    /// Asks the thread to close the connection and end, without waiting for it.
+    func requestShutdown() {
         cond.lock()
         guard running else { cond.unlock(); return }
         running = false
@@ -123,7 +124,18 @@ final class AMQPLink: @unchecked Sendable {
         cond.signal()
         cond.unlock()
         pending.forEach { $0.resume(returning: nil) }
-        stopped.wait()
+    }
+
+    /// Closes the connection and waits for the thread to end, off the cooperative pool.
+    func shutdown() async {
+        requestShutdown()
+        await withCheckedContinuation { (cont: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [stopped] in
+                stopped.wait()
+                stopped.signal()  // later waiters return at once
+                cont.resume()
+            }
+        }
     }
 
     // MARK: The thread

@@ -197,12 +197,18 @@ public final class RabbitMQWorkQueue: WorkQueue {
 
     private func withBrowser<T: Sendable>(_ body: (AMQPLink, Topology) async throws -> T) async throws -> T {
         let link = AMQPLink(endpoint: endpoint, name: "browser", consumer: false, logger: logger) { _ in }
-        defer { link.shutdown() }
-        return try await body(link, topology)
+        do {
+            let result = try await body(link, topology)
+            await link.shutdown()
+            return result
+        } catch {
+            await link.shutdown()
+            throw error
+        }
     }
 
     public func close() async {
-        publisher.shutdown()
+        await publisher.shutdown()
     }
 }
 
@@ -224,5 +230,5 @@ final class RabbitMQDeliverySource: DeliverySource {
         await link.stopConsuming()
     }
 
-    deinit { link.shutdown() }
+    deinit { link.requestShutdown() }
 }

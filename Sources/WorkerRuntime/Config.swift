@@ -86,6 +86,8 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_VIDEO_CRF", "libx264 CRF (default 23)"),
         ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
         ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file (default a dark blue gradient)"),
+        ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
+        ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
         ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color)"),
     ]
 
@@ -121,6 +123,11 @@ public struct ReelForgeConfig: Sendable {
             do { render.background = try BackgroundSource(parsing: bg) } catch let f as StageFailure {
                 throw ConfigError.invalid("REELFORGE_BACKGROUND", f.message)
             }
+        }
+        if let path = env["REELFORGE_MUSIC"], !path.isEmpty {
+            guard FileManager.default.fileExists(atPath: path) else { throw ConfigError.invalid("REELFORGE_MUSIC", "names no file") }
+            render.music = URL(fileURLWithPath: path)
+            render.musicLevelDB = Double(try int("REELFORGE_MUSIC_LEVEL_DB", -20, -60...0))
         }
         if let path = env["REELFORGE_SUBTITLE_STYLE"], !path.isEmpty { render.subtitles = try SubtitleStyle.load(path, variable: "REELFORGE_SUBTITLE_STYLE") }
         let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"

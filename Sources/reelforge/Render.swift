@@ -19,6 +19,8 @@ struct Render: AsyncParsableCommand {
     @Option(help: "libx264 CRF.") var crf = 23
     @Option(help: "Encoder threads (0: automatic).") var threads = 0
     @Option(help: "Subtitle style JSON file.") var style: String?
+    @Option(help: "Background music (looped, ducked under the voice).") var music: String?
+    @Option(help: "Music level in dB (default -20); it drops 12 dB more while the voice speaks.") var musicLevel = -20.0
     @Option(help: "Characters per subtitle line when cues are made from --timings.") var lineLength = 32
     @Option(help: "The MP4 to write.") var out: String
 
@@ -36,6 +38,7 @@ struct Render: AsyncParsableCommand {
         options.fps = fps; options.preset = preset; options.crf = crf; options.threads = threads
         if let background { options.background = try BackgroundSource(parsing: background) }
         if let style { options.subtitles = try SubtitleStyle.load(style, variable: "--style") }
+        if let music { options.music = URL(fileURLWithPath: music); options.musicLevelDB = musicLevel }
         let cues: [TimedCue]
         if let subtitles {
             cues = try SubtitleTiming.parseSRT(String(contentsOfFile: subtitles, encoding: .utf8))

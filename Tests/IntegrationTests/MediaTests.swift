@@ -123,4 +123,42 @@ struct MediaTests {
             #expect(try band(out, at: first.start / 2, rows: rows).bright < 0.0005, "nothing before the first word")
         }
     }
+
+    @Test func musicPlaysUnderTheVoiceAndDucksWhileItSpeaks() async throws {
+        let dir = temporaryDirectory("music")
+        // Voice: one second of silence, speech, one second of silence. Music: a 6 kHz tone, far above speech.
+        let speech = try await EspeakEngine.shared.speak("The music should step back while I speak.", language: "en")
+        let pad = [Int16](repeating: 0, count: speech.sampleRate)
+        let voice = dir.appendingPathComponent("voice.wav"), music = dir.appendingPathComponent("music.wav")
+        try WAVFile.write(pad + speech.samples + pad, sampleRate: speech.sampleRate, to: voice)
+        let sine = (0..<(48_000 * 2)).map { Int16(12_000 * sin(2 * Double.pi * 6000 * Double($0) / 48_000)) }
+        try WAVFile.write(sine, sampleRate: 48_000, to: music)  // shorter than the video: it must loop
+        var options = RenderOptions()
+        options.width = 320; options.height = 568
+        options.music = music
+        let out = dir.appendingPathComponent("v.mp4")
+        _ = try await VideoRenderer(options: options).render(audio: voice, to: out)
+        // Decode the mix and measure the 6 kHz tone in the silent lead-in and in the middle of the speech.
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
+        p.arguments = ["-v", "error", "-i", out.path, "-f", "f32le", "-ac", "1", "-ar", "48000", "-"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        func tone(at t: Double) -> Double {  // Goertzel over 50 ms
+            let n = 2400, start = Int(t * 48_000)
+            let k = 2 * cos(2 * Double.pi * 6000 / 48_000)
+            var s1 = 0.0, s2 = 0.0
+            for i in start..<(start + n) { let s = Double(samples[i]) + k * s1 - s2; s2 = s1; s1 = s }
+            return sqrt(s1 * s1 + s2 * s2 - k * s1 * s2) / Double(n)
+        }
+        let alone = tone(at: 0.5), underVoice = tone(at: 1.0 + speech.duration / 2)
+        let late = tone(at: 1.0 + speech.duration + 0.8)
+        #expect(alone > 0.01, "music plays before the voice")
+        #expect(late > 0.01, "and comes back after it (looped past its 2 s)")
+        #expect(20 * log10(underVoice / alone) < -6, "ducked under the voice: \(20 * log10(underVoice / alone)) dB")
+    }
 }

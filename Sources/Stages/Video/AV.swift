@@ -245,7 +245,8 @@ final class MP4Writer {
     }
 
     /// Encodes `count` samples from the fifo (padding with silence when it holds fewer).
-    func encodeAudio(from fifo: OpaquePointer, count: Int32) throws {
+    /// Encodes `count` samples from the fifo, after `mix` has had the planes (to add music under the voice).
+    func encodeAudio(from fifo: OpaquePointer, count: Int32, mix: ((_ planes: [UnsafeMutablePointer<Float>], _ count: Int) throws -> Void)? = nil) throws {
         try av(av_frame_make_writable(audioFrame), "audio frame")
         audioFrame.pointee.nb_samples = count
         let got = withUnsafeMutablePointer(to: &audioFrame.pointee.data) { data in
@@ -259,6 +260,12 @@ final class MP4Writer {
                     for i in Int(max(0, got))..<Int(count) { floats[i] = 0 }
                 }
             }
+        }
+        if let mix {
+            let planes = (0..<Int(options.audioChannels)).map {
+                UnsafeMutableRawPointer(audioFrame.pointee.extended_data[$0]!).assumingMemoryBound(to: Float.self)
+            }
+            try mix(planes, Int(count))
         }
         audioFrame.pointee.pts = audioSamples
         audioSamples += Int64(count)

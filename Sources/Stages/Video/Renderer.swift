@@ -38,6 +38,10 @@ public struct RenderOptions: Sendable, Hashable {
     public var threads: Int = 0
     public var background = BackgroundSource.default
     public var subtitles = SubtitleStyle()
+    /// Background music mixed under the voice (looped), its level in dB, and how much lower while the voice speaks.
+    public var music: URL?
+    public var musicLevelDB: Double = -20
+    public var musicDuckDB: Double = -12
     public init() {}
 }
 
@@ -101,6 +105,7 @@ public struct VideoRenderer: Sendable {
         let videoEnd = Double(frames) / Double(o.fps)
         let totalSamples = Int64((videoEnd * Double(rate)).rounded())
 
+        let music = try o.music.map { try MusicBed(url: $0, rate: rate, channels: channels, levelDB: o.musicLevelDB, duckDB: o.musicDuckDB) }
         let writer = try MP4Writer(path: partial.path, options: .init(
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
             threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
@@ -131,7 +136,7 @@ public struct VideoRenderer: Sendable {
                 let size = writer.audioFrameSize
                 while !audioDone && av_audio_fifo_size(fifo) < size { audioDone = !(try decoder.decodeMore(into: fifo)) }
                 let count = Int32(min(Int64(size), totalSamples - writer.audioSamples))
-                try writer.encodeAudio(from: fifo, count: count)
+                try writer.encodeAudio(from: fifo, count: count, mix: music.map { m in { planes, n in try m.mix(into: planes, count: n) } })
             }
             try writer.prepareVideoFrame()
             // A still background is drawn once; after that only the box of the last subtitle is put back

@@ -156,29 +156,44 @@ public struct ReelForgeConfig: Sendable {
             tts: try ttsSettings(env),
             espeakWordsPerMinute: try int("REELFORGE_ESPEAK_WPM", 165, 80...450),
             loudnessTarget: Double(try int("REELFORGE_LOUDNESS_LUFS", -16, -40 ... -5)))
+        Redactor.shared.registerPassword(ofURI: config.amqpURL)
+        Redactor.shared.registerPassword(ofURI: config.mongoURI)
         guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
             throw ConfigError.invalid("REELFORGE_QUEUE_PREFIX", "may hold letters, digits, '.', '-' and '_' only")
         }
         return config
     }
 
+    /// The provider a variable names (nil for the offline one), checked against the known ones.
+    static func provider(_ env: [String: String], _ name: String, offline: String, known: [String]) throws -> String? {
+        let p = (env[name] ?? offline).lowercased()
+        guard p != offline && !p.isEmpty else { return nil }
+        guard known.contains(p) else { throw ConfigError.invalid(name, "must be \(([offline] + known).joined(separator: ", "))") }
+        return p
+    }
+
+    /// An http(s) base URL from a variable, or the default.
+    static func baseURL(_ env: [String: String], _ name: String, _ fallback: String) throws -> URL {
+        let text = env[name].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
+        guard let url = URL(string: text), url.scheme == "http" || url.scheme == "https" else {
+            throw ConfigError.invalid(name, "must be an http(s) URL")
+        }
+        return url
+    }
+
+    /// A number from a variable within a range, or the default.
+    static func number(_ env: [String: String], _ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double {
+        guard let raw = env[name], !raw.isEmpty else { return d }
+        guard let v = Double(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a number in \(range)") }
+        return v
+    }
+
     static func ttsSettings(_ env: [String: String]) throws -> TTSSettings? {
-        let provider = (env["REELFORGE_TTS_PROVIDER"] ?? "espeak").lowercased()
-        guard provider != "espeak" && !provider.isEmpty else { return nil }
-        guard provider == "elevenlabs" || provider == "openai" else {
-            throw ConfigError.invalid("REELFORGE_TTS_PROVIDER", "must be espeak, elevenlabs or openai")
-        }
+        guard let provider = try provider(env, "REELFORGE_TTS_PROVIDER", offline: "espeak", known: ["elevenlabs", "openai"]) else { return nil }
         let eleven = provider == "elevenlabs"
-        let baseName = eleven ? "ELEVENLABS_BASE_URL" : "OPENAI_BASE_URL"
-        let base = env[baseName].flatMap { $0.isEmpty ? nil : $0 } ?? (eleven ? "https://api.elevenlabs.io" : "https://api.openai.com/v1")
-        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https" else {
-            throw ConfigError.invalid(baseName, "must be an http(s) URL")
-        }
-        func number(_ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double {
-            guard let raw = env[name], !raw.isEmpty else { return d }
-            guard let v = Double(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a number in \(range)") }
-            return v
-        }
+        let url = try baseURL(env, eleven ? "ELEVENLABS_BASE_URL" : "OPENAI_BASE_URL",
+                              eleven ? "https://api.elevenlabs.io" : "https://api.openai.com/v1")
+        func number(_ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double { try Self.number(env, name, d, range) }
         func text(_ name: String, _ d: String) -> String { env[name].flatMap { $0.isEmpty ? nil : $0 } ?? d }
         return TTSSettings(
             provider: provider, apiKey: env[eleven ? "ELEVENLABS_API_KEY" : "OPENAI_API_KEY"], baseURL: url,
@@ -190,22 +205,11 @@ public struct ReelForgeConfig: Sendable {
     }
 
     static func scriptSettings(_ env: [String: String]) throws -> LLMSettings? {
-        let provider = (env["REELFORGE_SCRIPT_PROVIDER"] ?? "template").lowercased()
-        guard provider != "template" && !provider.isEmpty else { return nil }
-        guard provider == "openai" || provider == "anthropic" else {
-            throw ConfigError.invalid("REELFORGE_SCRIPT_PROVIDER", "must be template, openai or anthropic")
-        }
+        guard let provider = try provider(env, "REELFORGE_SCRIPT_PROVIDER", offline: "template", known: ["openai", "anthropic"]) else { return nil }
         let openai = provider == "openai"
-        let base = env[openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (openai ? "https://api.openai.com/v1" : "https://api.anthropic.com")
-        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https" else {
-            throw ConfigError.invalid(openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL", "must be an http(s) URL")
-        }
-        func number(_ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double {
-            guard let raw = env[name], !raw.isEmpty else { return d }
-            guard let v = Double(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a number in \(range)") }
-            return v
-        }
+        let url = try baseURL(env, openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL",
+                              openai ? "https://api.openai.com/v1" : "https://api.anthropic.com")
+        func number(_ name: String, _ d: Double, _ range: ClosedRange<Double>) throws -> Double { try Self.number(env, name, d, range) }
         var prices: (Double, Double)?
         if let raw = env["REELFORGE_SCRIPT_PRICE_PER_MTOK"], !raw.isEmpty {
             let p = raw.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }

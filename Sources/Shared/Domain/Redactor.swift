@@ -18,6 +18,18 @@ public final class Redactor: Sendable {
         }
     }
 
+    /// Registers the password of a `scheme://user:password@host` URI, so that it is hidden even on its own.
+    public func registerPassword(ofURI uri: String) {
+        guard let schemeEnd = uri.range(of: "://") else { return }
+        let rest = uri[schemeEnd.upperBound...]
+        guard let at = rest.firstIndex(of: "@") else { return }
+        let credentials = rest[..<at]
+        guard let colon = credentials.firstIndex(of: ":") else { return }
+        let password = String(credentials[credentials.index(after: colon)...])
+        register(password.removingPercentEncoding ?? password)
+        register(password)
+    }
+
     public func redact(_ text: String) -> String {
         var out = text
         for s in secrets.withLock({ $0 }) where out.contains(s) {

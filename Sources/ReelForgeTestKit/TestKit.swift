@@ -67,3 +67,25 @@ public func temporaryDirectory(_ name: String = "reelforge-test") -> URL {
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Runs a program to its end on a thread of its own (never blocking Swift's cooperative pool, which the
+/// parallel tests share) and returns what it wrote to standard output, and its exit status.
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (output: Data, status: Int32) {
+    try await withCheckedThrowingContinuation { (cont: CheckedContinuation<(output: Data, status: Int32), Error>) in
+        DispatchQueue.global().async {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: path)
+            p.arguments = arguments
+            if let environment { p.environment = environment }
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            p.standardError = FileHandle.nullDevice
+            do {
+                try p.run()
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                p.waitUntilExit()
+                cont.resume(returning: (data, p.terminationStatus))
+            } catch { cont.resume(throwing: error) }
+        }
+    }
+}

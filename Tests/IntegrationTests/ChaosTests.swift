@@ -1,4 +1,5 @@
 import Foundation
+import ReelForgeTestKit
 import Testing
 
 /// The CI-sized reliability drill: scripts/chaos with its own RabbitMQ and database server, two copies of each
@@ -8,20 +9,14 @@ struct ChaosTests {
     @Test func nothingLostAndNoPaidStageRunTwice() async throws {
         let repo = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
         let python = repo.appendingPathComponent(".venv/bin/python")
-        let p = Process()
-        p.executableURL = FileManager.default.isExecutableFile(atPath: python.path) ? python : URL(fileURLWithPath: "/usr/bin/python3")
-        p.arguments = [repo.appendingPathComponent("scripts/chaos").path, "--jobs", "24", "--kills", "6", "--copies", "2",
-                       "--duration", "5", "--size", "360x640", "--timeout", "600"]
         var env = ProcessInfo.processInfo.environment
         env["REELFORGE_BIN_DIR"] = TestServices.binDir.path
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        p.standardError = pipe
-        try p.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        p.waitUntilExit()
-        #expect(p.terminationStatus == 0, "scripts/chaos failed:\n\(output.suffix(4000))")
+        let (data, status) = try await runProgram(
+            FileManager.default.isExecutableFile(atPath: python.path) ? python.path : "/usr/bin/python3",
+            [repo.appendingPathComponent("scripts/chaos").path, "--jobs", "24", "--kills", "6", "--copies", "2",
+             "--duration", "5", "--size", "360x640", "--timeout", "600"], environment: env)
+        let output = String(decoding: data, as: UTF8.self)
+        #expect(status == 0, "scripts/chaos failed:\n\(output.suffix(4000))")
         #expect(output.contains("jobs lost               0"))
         #expect(output.contains("provider calls != 1     0"))
         #expect(output.contains("secrets in logs         0"))

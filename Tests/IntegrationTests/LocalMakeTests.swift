@@ -62,15 +62,10 @@ struct LocalMakeTests {
                                            "--out", dir.appendingPathComponent("out").path], env: env, logDir: dir)
             try await Task.sleep(for: .milliseconds(delay))
             if p.process.isRunning { p.kill9() }
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-            check.arguments = ["-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
-                               dir.appendingPathComponent(".reelforge/store.sqlite").path]
-            let pipe = Pipe()
-            check.standardOutput = pipe
-            try check.run()
-            check.waitUntilExit()
-            let result = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let (out, _) = try await runProgram("/usr/bin/python3", [
+                "-c", "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0])",
+                dir.appendingPathComponent(".reelforge/store.sqlite").path])
+            let result = String(decoding: out, as: UTF8.self)
             #expect(result.trimmingCharacters(in: .whitespacesAndNewlines) == "ok" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent(".reelforge/store.sqlite").path))
         }
         let final = try await make([idea, "--duration", "6", "--json"])

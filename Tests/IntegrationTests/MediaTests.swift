@@ -24,15 +24,9 @@ struct MediaTests {
     }
 
     /// Mean luma and the share of bright pixels in a horizontal band of the frame at `time`.
-    func band(_ video: URL, at time: Double, rows: ClosedRange<Int>, width: Int = 1080, height: Int = 1920) throws -> (mean: Double, bright: Double) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-v", "error", "-ss", String(time), "-i", video.path, "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "gray", "-"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+    func band(_ video: URL, at time: Double, rows: ClosedRange<Int>, width: Int = 1080, height: Int = 1920) async throws -> (mean: Double, bright: Double) {
+        let (data, _) = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-ss", String(time), "-i", video.path, "-frames:v", "1",
+                                                                 "-f", "rawvideo", "-pix_fmt", "gray", "-"])
         #expect(data.count == width * height)
         var sum = 0, bright = 0
         for r in rows { for c in 0..<width { let v = Int(data[r * width + c]); sum += v; if v > 200 { bright += 1 } } }
@@ -51,16 +45,16 @@ struct MediaTests {
         #expect(abs(result.duration - speech.duration) < 1.0 / 30 + 1e-6)
         // The cue's box is above the bottom margin (120 px) and two lines of 50 px text.
         let textRows = (1920 - 120 - 140)...(1920 - 120)
-        let during = try band(out, at: 1.0, rows: textRows)
-        let after = try band(out, at: 2.0, rows: textRows)
-        let before = try band(out, at: 0.1, rows: textRows)
+        let during = try await band(out, at: 1.0, rows: textRows)
+        let after = try await band(out, at: 2.0, rows: textRows)
+        let before = try await band(out, at: 0.1, rows: textRows)
         #expect(during.bright > 0.01, "white text in the cue's box while it is spoken")
         #expect(after.bright < 0.0005 && before.bright < 0.0005, "no text outside the cue's time")
         // Elsewhere the background shows: dark gradient, no text.
-        let top = try band(out, at: 1.0, rows: 100...300)
+        let top = try await band(out, at: 1.0, rows: 100...300)
         #expect(top.bright == 0 && top.mean > 16 && top.mean < 60)
         // The outline is dark: next to white text there are pixels darker than the background.
-        let darkest = try band(out, at: 1.0, rows: textRows)
+        let darkest = try await band(out, at: 1.0, rows: textRows)
         #expect(darkest.mean > after.mean, "text raises the band's mean")
     }
 
@@ -69,10 +63,7 @@ struct MediaTests {
         let clip = dir.appendingPathComponent("clip.mp4"), image = dir.appendingPathComponent("img.png")
         for (args, out) in [(["-f", "lavfi", "-i", "testsrc2=s=640x360:r=25", "-t", "2", "-pix_fmt", "yuv420p"], clip),
                             (["-f", "lavfi", "-i", "testsrc2=s=800x600", "-frames:v", "1"], image)] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-            p.arguments = ["-v", "error", "-y"] + args + [out.path]
-            try p.run(); p.waitUntilExit()
+            _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y"] + args + [out.path])
         }
         let speech = try await EspeakEngine.shared.speak("A short line over a moving background, looped.", language: "en")
         let wav = dir.appendingPathComponent("a.wav")
@@ -86,7 +77,7 @@ struct MediaTests {
             let result = try await VideoRenderer(options: options).render(audio: wav, cues: [cue], to: out, thumbnail: thumb)
             #expect(abs(result.duration - speech.duration) < 1.0 / 30 + 1e-6)
             // Longer than the 2 s clip: it loops. The top of the frame shows the (colourful) background.
-            let top = try band(out, at: max(0, result.duration - 0.5), rows: 100...300, width: size.0, height: size.1)
+            let top = try await band(out, at: max(0, result.duration - 0.5), rows: 100...300, width: size.0, height: size.1)
             #expect(top.mean > 40, "the background shows at the top of the frame")
             let png = try Data(contentsOf: thumb)
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
@@ -116,11 +107,11 @@ struct MediaTests {
         _ = try await VideoRenderer().render(audio: wav, cues: cues, to: out)
         let rows = (1920 - 120 - 140)...(1920 - 120)
         for cue in cues {
-            let mid = try band(out, at: (cue.start + cue.end) / 2, rows: rows)
+            let mid = try await band(out, at: (cue.start + cue.end) / 2, rows: rows)
             #expect(mid.bright > 0.005, "cue \(cue.index) shows while its words are spoken")
         }
         if let first = cues.first, first.start > 0.15 {
-            #expect(try band(out, at: first.start / 2, rows: rows).bright < 0.0005, "nothing before the first word")
+            #expect(try await band(out, at: first.start / 2, rows: rows).bright < 0.0005, "nothing before the first word")
         }
     }
 
@@ -139,14 +130,7 @@ struct MediaTests {
         let out = dir.appendingPathComponent("v.mp4")
         _ = try await VideoRenderer(options: options).render(audio: voice, to: out)
         // Decode the mix and measure the 6 kHz tone in the silent lead-in and in the middle of the speech.
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-v", "error", "-i", out.path, "-f", "f32le", "-ac", "1", "-ar", "48000", "-"]
-        let pipe = Pipe()
-        p.standardOutput = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+        let (data, _) = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-i", out.path, "-f", "f32le", "-ac", "1", "-ar", "48000", "-"])
         let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
         func tone(at t: Double) -> Double {  // Goertzel over 50 ms
             let n = 2400, start = Int(t * 48_000)

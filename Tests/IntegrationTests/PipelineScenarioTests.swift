@@ -203,9 +203,13 @@ struct PipelineScenarioTests {
     func aHeldLeaseMakesTheDeliveryWaitNotRunTwice(_ backend: Backend) async throws {
         let h = try await backend.harness(leaseSeconds: 1).prepared()
         let s = try await h.operations.submit(idea: "why leaves change colour")
-        // Another worker claimed the script stage and then died: its lease runs out after ten seconds (long enough to be seen even on a loaded machine).
-        _ = try await h.store.claim(jobID: s.jobID, stage: .script, owner: "dead-worker", until: Date().addingTimeInterval(10), now: Date())
+        // Another worker claimed the script stage and then died. Its lease is held until the delivery has been seen
+        // waiting for it; then it is let go (as when the lease runs out), however slow the machine.
+        _ = try await h.store.claim(jobID: s.jobID, stage: .script, owner: "dead-worker", until: Date().addingTimeInterval(3600), now: Date())
         h.start()
+        #expect(await eventually(timeout: .seconds(60)) { h.events.all.contains(.leaseHeld(jobID: s.jobID, stage: .script)) })
+        #expect(h.executor(.script).calls(for: s.ideaID) == 0, "nothing ran while the lease was held")
+        try await h.store.release(jobID: s.jobID, stage: .script, owner: "dead-worker")
         _ = try await h.waitForStatus(s.ideaID, .completed)
         await h.stop()
         #expect(h.executor(.script).calls(for: s.ideaID) == 1)

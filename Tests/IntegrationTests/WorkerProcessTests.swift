@@ -97,14 +97,8 @@ struct WorkerProcessTests {
         let ref = try #require(idea.artifacts[.video]?.files["video.mp4"])
         let file = temporaryDirectory().appendingPathComponent("video.mp4")
         try await artifacts.get(id: ref.id, to: file)
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/ffprobe")
-        probe.arguments = ["-v", "error", "-show_entries", "stream=codec_name,width,height:format=duration", "-of", "json", file.path]
-        let pipe = Pipe()
-        probe.standardOutput = pipe
-        try probe.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        probe.waitUntilExit()
+        let (data, _) = try await runProgram("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height:format=duration",
+                                                                  "-of", "json", file.path])
         let info = try JSONValue.parse(data)
         let streams = info["streams"]?.arrayValue ?? []
         #expect(streams.contains { $0["codec_name"] == "h264" && $0["width"] == 1080 && $0["height"] == 1920 })

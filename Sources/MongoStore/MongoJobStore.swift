@@ -178,10 +178,6 @@ public final class MongoJobStore: JobStore {
         throw StoreError.backend("idea \(ideaID) changed too often to append to \(field)")
     }
 
-    public func recordCost(ideaID: String, _ entry: CostEntry) async throws {
-        try await append(ideaID: ideaID, field: "costs", Self.document(entry))
-    }
-
     public func recordFailure(jobID: String, ideaID: String, _ entry: ErrorEntry, owner: String, final: Bool, retrying: Bool) async throws {
         var ideaSet: [String: JSONValue] = ["updated_at": EJSON.date(entry.at)]
         if final { ideaSet["status"] = "failed"; ideaSet["last_error"] = Self.document(entry) }

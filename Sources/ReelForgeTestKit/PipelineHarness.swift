@@ -63,3 +63,35 @@ public final class PipelineHarness: Sendable {
         return (ok, try await store.idea(ideaID))
     }
 }
+
+/// One idea run through the whole pipeline on the memory backends, with `real` executors in place of the
+/// counting ones, until it completes or fails (or `timeout` passes).
+public struct PipelineRun: Sendable {
+    public var idea: IdeaRecord
+    public var job: JobRecord
+    public var settled: Bool
+    public var queue: MemoryWorkQueue
+    public var artifacts: DirectoryArtifactStore
+
+    public static func run(idea text: String, seconds: Int = 30, real: [any StageExecutor], retry: RetryPolicy,
+                           events: EventLog = EventLog(), timeout: Duration = .seconds(30)) async throws -> PipelineRun {
+        let queue = MemoryWorkQueue(), store = RecordJobStore.memory()
+        let artifacts = try DirectoryArtifactStore(root: temporaryDirectory("artifacts"))
+        let replaced = Set(real.map(\.stage))
+        let executors = real + Stage.allCases.filter { !replaced.contains($0) }.map { CountingExecutor($0) as any StageExecutor }
+        let runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: executors,
+                                 settings: RunnerSettings(workerID: "w", retry: retry, workRoot: temporaryDirectory("work")),
+                                 logger: testLogger(), onEvent: { events.record($0) })
+        let serving = Task { try await runner.serve(stages: Stage.allCases, concurrency: 1) }
+        defer { serving.cancel() }
+        let s = try await Operations(queue: queue, store: store, maxRetries: retry.maxRetries).submit(idea: text, seconds: seconds)
+        let settled = try await eventually(timeout: timeout) {
+            let status = try await store.idea(s.ideaID)?.status
+            return status == .completed || status == .failed
+        }
+        guard let idea = try await store.idea(s.ideaID), let job = try await store.job(s.jobID) else {
+            throw StoreError.notFound("the submitted job")
+        }
+        return PipelineRun(idea: idea, job: job, settled: settled, queue: queue, artifacts: artifacts)
+    }
+}

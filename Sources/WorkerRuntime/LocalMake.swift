@@ -108,9 +108,9 @@ public struct LocalMake: Sendable {
         for idea in try await store.ideas(limit: 10_000) where idea.idea == text && idea.language == r.language && idea.targetSeconds == r.seconds {
             if let job = try await store.jobs(ideaID: idea.id).last { return (idea, job) }
         }
-        let ops = Operations(queue: MemoryWorkQueue(), store: store, maxRetries: config.retry.maxRetries)
-        let s = try await ops.submit(idea: text, language: r.language, seconds: r.seconds)
-        return (try await store.idea(s.ideaID)!, try await store.job(s.jobID)!)
+        // Stored only: run() enqueues the first stage on its own queue.
+        return try await Operations(queue: MemoryWorkQueue(), store: store, maxRetries: config.retry.maxRetries)
+            .create(idea: text, language: r.language, seconds: r.seconds)
     }
 
     /// Copies the video, subtitles and script out of the embedded store and summarises the run.

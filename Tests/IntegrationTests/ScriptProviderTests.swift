@@ -34,26 +34,11 @@ struct ScriptProviderTests {
 
     @Test(arguments: cases)
     func endsInTheRightState(_ provider: String, _ behaviour: String, _ expected: Outcome) async throws {
-        let queue = MemoryWorkQueue(), store = RecordJobStore.memory()
-        let artifacts = try DirectoryArtifactStore(root: temporaryDirectory("artifacts"))
         let events = EventLog()
-        let executors: [any StageExecutor] = [ScriptStageExecutor(writer: writer(provider, behaviour))] +
-            [Stage.adapt, .audio, .video].map { CountingExecutor($0) }
-        let runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: executors,
-                                 settings: RunnerSettings(workerID: "w", retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1), .seconds(2)],
-                                                                                            maxRetries: 3, jitter: 0, jitterBuckets: 1),
-                                                          workRoot: temporaryDirectory("work")),
-                                 logger: testLogger(), onEvent: { events.record($0) })
-        let serving = Task { try await runner.serve(stages: Stage.allCases, concurrency: 1) }
-        defer { serving.cancel() }
-        let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: "why octopuses have three hearts", seconds: 20)
-        let settled = try await eventually(timeout: .seconds(30)) {
-            let status = try await store.idea(s.ideaID)?.status
-            return status == .completed || status == .failed
-        }
-        #expect(settled)
-        let idea = try #require(try await store.idea(s.ideaID))
-        let job = try #require(try await store.job(s.jobID))
+        let r = try await PipelineRun.run(idea: "why octopuses have three hearts", seconds: 20, real: [ScriptStageExecutor(writer: writer(provider, behaviour))],
+                                          retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1), .seconds(2)], maxRetries: 3, jitter: 0, jitterBuckets: 1), events: events)
+        #expect(r.settled)
+        let idea = r.idea, job = r.job, queue = r.queue
         switch expected {
         case .completed(let attempts):
             #expect(idea.status == .completed, "\(idea.errors.map(\.message))")

@@ -27,25 +27,10 @@ struct SpeechProviderTests {
 
     @Test(arguments: cases)
     func endsInTheRightState(_ provider: String, _ behaviour: String, _ attempts: Int?) async throws {
-        let queue = MemoryWorkQueue(), store = RecordJobStore.memory()
-        let artifacts = try DirectoryArtifactStore(root: temporaryDirectory("artifacts"))
-        let executors: [any StageExecutor] = [CountingExecutor(.script), CountingExecutor(.adapt),
-                                              AudioStageExecutor(synthesizer: synthesizer(provider, behaviour)), CountingExecutor(.video)]
-        let runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: executors,
-                                 settings: RunnerSettings(workerID: "w", retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1)],
-                                                                                            maxRetries: 3, jitter: 0, jitterBuckets: 1),
-                                                          workRoot: temporaryDirectory("work")),
-                                 logger: testLogger())
-        let serving = Task { try await runner.serve(stages: Stage.allCases, concurrency: 1) }
-        defer { serving.cancel() }
-        let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: "why octopuses have three hearts. They pump blue blood.")
-        let settled = try await eventually(timeout: .seconds(30)) {
-            let status = try await store.idea(s.ideaID)?.status
-            return status == .completed || status == .failed
-        }
-        #expect(settled)
-        let idea = try #require(try await store.idea(s.ideaID))
-        let job = try #require(try await store.job(s.jobID))
+        let r = try await PipelineRun.run(idea: "why octopuses have three hearts. They pump blue blood.", real: [AudioStageExecutor(synthesizer: synthesizer(provider, behaviour))],
+                                          retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1)], maxRetries: 3, jitter: 0, jitterBuckets: 1))
+        #expect(r.settled)
+        let idea = r.idea, job = r.job, artifacts = r.artifacts
         guard let attempts else {
             #expect(idea.status == .failed && idea.errors.last?.kind == "permanent" && job.attempts[.audio] == 1, "\(idea.errors)")
             #expect(!(idea.errors.last?.message.contains("test-key") ?? true))

@@ -21,6 +21,14 @@ public struct Operations: Sendable {
 
     /// Stores a new idea and its job, then enqueues its first stage.
     public func submit(idea text: String, language: String = "en", seconds: Int = 30) async throws -> Submitted {
+        let (idea, job) = try await create(idea: text, language: language, seconds: seconds)
+        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
+                                           newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds)), to: .script)
+        return Submitted(ideaID: idea.id, jobID: job.jobID)
+    }
+
+    /// Checks an idea and stores it with its job, without enqueueing anything.
+    public func create(idea text: String, language: String = "en", seconds: Int = 30) async throws -> (IdeaRecord, JobRecord) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ConfigError.invalid("idea", "is empty") }
         guard trimmed.count <= JobMessageCodec.maxIdeaCharacters else {
@@ -32,9 +40,7 @@ public struct Operations: Sendable {
         let idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)
         let job = JobRecord(jobID: Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
         try await store.create(idea: idea, job: job)
-        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
-                                           newIdea: .init(text: trimmed, language: language, targetSeconds: seconds)), to: .script)
-        return Submitted(ideaID: idea.id, jobID: job.jobID)
+        return (idea, job)
     }
 
     /// Sends parked jobs back to the stage that failed, with a fresh retry budget for that stage.

@@ -92,14 +92,6 @@ public struct RecordJobStore: JobStore {
         }
     }
 
-    public func recordCost(ideaID: String, _ entry: CostEntry) async throws {
-        try await backend.transaction { tx in
-            guard var idea = try tx.idea(ideaID) else { throw StoreError.notFound("idea \(ideaID)") }
-            idea.costs.append(entry)
-            try tx.update(idea)
-        }
-    }
-
     public func recordFailure(jobID: String, ideaID: String, _ entry: ErrorEntry, owner: String, final: Bool, retrying: Bool) async throws {
         try await backend.transaction { tx in
             guard var job = try tx.job(jobID), var idea = try tx.idea(ideaID) else { throw StoreError.notFound("job \(jobID)") }

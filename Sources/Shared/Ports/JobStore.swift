@@ -59,8 +59,6 @@ public protocol JobStore: Sendable {
     /// only moves forward; returns false (and records nothing) when the checkpoint was already at or past this
     /// stage (another run got there first).
     func checkpoint(_ write: CheckpointWrite) async throws -> Bool
-    /// Appends a provider call to the idea's cost ledger.
-    func recordCost(ideaID: String, _ entry: CostEntry) async throws
     /// Records a failure in the idea's error history and the job, releases this owner's lease; `final` marks
     /// job and idea `failed`, `retrying` counts a retry.
     func recordFailure(jobID: String, ideaID: String, _ entry: ErrorEntry, owner: String, final: Bool, retrying: Bool) async throws

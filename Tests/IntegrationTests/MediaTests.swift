@@ -23,39 +23,76 @@ struct MediaTests {
         #expect(words.first?.word.lowercased().hasPrefix(language == "en" ? "octopus" : "les") == true)
     }
 
-    /// Mean luma and the share of bright pixels in a horizontal band of the frame at `time`.
-    func band(_ video: URL, at time: Double, rows: ClosedRange<Int>, width: Int = 1080, height: Int = 1920) async throws -> (mean: Double, bright: Double) {
-        let (data, _) = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-ss", String(time), "-i", video.path, "-frames:v", "1",
-                                                                 "-f", "rawvideo", "-pix_fmt", "gray", "-"])
-        #expect(data.count == width * height)
+    /// Mean luma and the share of bright pixels in a horizontal band of a picture.
+    func band(_ p: DecodedPicture, rows: ClosedRange<Int>, columns: Range<Int>? = nil) -> (mean: Double, bright: Double) {
+        let cols = columns ?? 0..<p.width
         var sum = 0, bright = 0
-        for r in rows { for c in 0..<width { let v = Int(data[r * width + c]); sum += v; if v > 200 { bright += 1 } } }
-        let n = Double(rows.count * width)
+        for r in rows { for c in cols { let v = Int(p.y(c, r)); sum += v; if v > 200 { bright += 1 } } }
+        let n = Double(rows.count * cols.count)
         return (Double(sum) / n, Double(bright) / n)
     }
 
-    @Test func subtitlesShowDuringTheirCueOnlyOverTheBackground() async throws {
+    func picture(_ video: URL, at time: Double) throws -> DecodedPicture { try VideoFrames.pictures(in: video, at: [time])[0] }
+
+    /// White text with a dark stroke: bright, colourless pixels, and within 3 px of each of most of them one far
+    /// darker than the background.
+    func strokedWhiteText(_ p: DecodedPicture, rows: ClosedRange<Int>, background: UInt8) -> (white: Int, stroked: Double) {
+        var white = 0, stroked = 0
+        for r in stride(from: rows.lowerBound, through: rows.upperBound, by: 2) {
+            for c in stride(from: 4, to: p.width - 4, by: 2) where p.y(c, r) > 200 {
+                guard abs(Int(p.u(c, r)) - 128) < 24 && abs(Int(p.v(c, r)) - 128) < 24 else { continue }
+                white += 1
+                let near = (-3...3).contains { dy in (-3...3).contains { dx in
+                    let rr = r + dy
+                    return rr >= 0 && rr < p.height && Int(p.y(c + dx, rr)) < Int(background) - 6 } }
+                if near { stroked += 1 }
+            }
+        }
+        return (white, white == 0 ? 0 : Double(stroked) / Double(white))
+    }
+
+    @Test func theMP4HasTheAdvertisedStreamsAndSubtitlesShowDuringTheirCueOnly() async throws {
         let dir = temporaryDirectory("render")
         let speech = try await EspeakEngine.shared.speak("This is a short test of the subtitle renderer.", language: "en")
         let wav = dir.appendingPathComponent("a.wav")
         try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
         let out = dir.appendingPathComponent("v.mp4")
         let cue = TimedCue(index: 1, start: 0.5, end: 1.5, lines: ["Subtitle pixels", "are here"])
-        let result = try await VideoRenderer().render(audio: wav, cues: [cue], to: out)
+        var options = RenderOptions()
+        options.background = .gradient(top: RGB(r: 40, g: 40, b: 90), bottom: RGB(r: 40, g: 40, b: 90))
+        let result = try await VideoRenderer(options: options).render(audio: wav, cues: [cue], to: out)
         #expect(abs(result.duration - speech.duration) < 1.0 / 30 + 1e-6)
-        // The cue's box is above the bottom margin (120 px) and two lines of 50 px text.
+
+        // Stream properties, read back with libavformat.
+        let probe = try MediaProbe(url: out)
+        let video = try #require(probe.video), audio = try #require(probe.audio)
+        #expect(video.codec == "h264" && video.pixelFormat == "yuv420p")
+        #expect(video.width == 1080 && video.height == 1920 && abs(video.fps - 30) < 0.01)
+        #expect(video.frames == result.frames)
+        #expect(audio.codec == "aac" && audio.channels == 1 && audio.sampleRate == speech.sampleRate)
+        #expect(abs(video.duration - audio.duration) <= 1.0 / 30 + 0.03, "audio and video end together: \(video.duration) vs \(audio.duration)")
+        #expect(abs(video.duration - speech.duration) <= 1.0 / 30 + 1e-6)
+        #expect(probe.faststart, "moov before mdat")
+
+        let pictures = try VideoFrames.pictures(in: out, at: [0.1, 1.0, 2.0])
+        let (before, during, after) = (pictures[0], pictures[1], pictures[2])
+        let backgroundY = RGB(r: 40, g: 40, b: 90).yuv.0
+        // The cue's box: above the 120 px bottom margin, two lines of 50 px text, inside the 60 px side margins.
         let textRows = (1920 - 120 - 140)...(1920 - 120)
-        let during = try await band(out, at: 1.0, rows: textRows)
-        let after = try await band(out, at: 2.0, rows: textRows)
-        let before = try await band(out, at: 0.1, rows: textRows)
-        #expect(during.bright > 0.01, "white text in the cue's box while it is spoken")
-        #expect(after.bright < 0.0005 && before.bright < 0.0005, "no text outside the cue's time")
-        // Elsewhere the background shows: dark gradient, no text.
-        let top = try await band(out, at: 1.0, rows: 100...300)
-        #expect(top.bright == 0 && top.mean > 16 && top.mean < 60)
-        // The outline is dark: next to white text there are pixels darker than the background.
-        let darkest = try await band(out, at: 1.0, rows: textRows)
-        #expect(darkest.mean > after.mean, "text raises the band's mean")
+        let text = strokedWhiteText(during, rows: textRows, background: backgroundY)
+        #expect(text.white > 300, "white text in the cue's box while it is spoken")
+        #expect(text.stroked > 0.6, "the white text has a dark outline (\(text.stroked))")
+        #expect(band(during, rows: textRows, columns: 0..<56).bright == 0 && band(during, rows: textRows, columns: 1024..<1080).bright == 0,
+                "nothing inside the side margins")
+        #expect(band(during, rows: 0...(1920 - 120 - 160)).bright == 0, "nothing above the box")
+        for p in [before, after] {
+            #expect(band(p, rows: 0...1919).bright == 0, "no text outside the cue's time (at \(p.time) s)")
+            #expect(abs(band(p, rows: textRows).mean - Double(backgroundY)) < 3)
+        }
+        // Elsewhere the background shows: its colour, no text.
+        let top = band(during, rows: 100...300)
+        #expect(top.bright == 0 && abs(top.mean - Double(backgroundY)) < 3)
+        #expect(abs(Int(during.u(540, 200)) - Int(RGB(r: 40, g: 40, b: 90).yuv.1)) < 4)
     }
 
     @Test func videoAndImageBackgroundsFillTheFrameAndAThumbnailIsWritten() async throws {
@@ -76,12 +113,47 @@ struct MediaTests {
             let cue = TimedCue(index: 1, start: 0.2, end: 1.5, lines: ["Over a background"])
             let result = try await VideoRenderer(options: options).render(audio: wav, cues: [cue], to: out, thumbnail: thumb)
             #expect(abs(result.duration - speech.duration) < 1.0 / 30 + 1e-6)
+            let probe = try MediaProbe(url: out)
+            #expect(probe.video?.width == size.0 && probe.video?.height == size.1)
             // Longer than the 2 s clip: it loops. The top of the frame shows the (colourful) background.
-            let top = try await band(out, at: max(0, result.duration - 0.5), rows: 100...300, width: size.0, height: size.1)
-            #expect(top.mean > 40, "the background shows at the top of the frame")
+            let late = try picture(out, at: max(0, result.duration - 0.5))
+            #expect(band(late, rows: 100...300).mean > 40, "the background shows at the top of the frame")
             let png = try Data(contentsOf: thumb)
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         }
+    }
+
+    /// A clip that loops is decoded once and replayed from the spill file: the frames are exactly those of
+    /// decoding it on every loop (checked losslessly: CRF 0, one thread).
+    @Test func aLoopingClipReplayedFromItsSpillGivesTheSameFrames() async throws {
+        let dir = temporaryDirectory("spill")
+        let clip = dir.appendingPathComponent("clip.mp4")
+        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=360x640:r=30", "-t", "1",
+                                                     "-pix_fmt", "yuv420p", clip.path])
+        let speech = try await EspeakEngine.shared.speak("The clip loops three times under this line.", language: "en")
+        let wav = dir.appendingPathComponent("a.wav")
+        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        var frames: [[DecodedPicture]] = []
+        var decoded: [Int] = []
+        for spill in [0, 64 << 20] {
+            var options = RenderOptions()
+            options.width = 360; options.height = 640
+            options.preset = "ultrafast"; options.crf = 0; options.threads = 1
+            options.background = .video(clip)
+            options.loopSpillBytes = spill
+            let out = dir.appendingPathComponent("v\(spill).mp4")
+            let result = try await VideoRenderer(options: options).render(audio: wav, cues: [TimedCue(index: 1, start: 1.2, end: 1.8, lines: ["Looped"])], to: out)
+            #expect(result.duration > 2.3, "long enough to loop the 1 s clip twice")
+            decoded.append(result.backgroundFramesDecoded ?? -1)
+            frames.append(try VideoFrames.pictures(in: out, at: stride(from: 0.0, to: result.duration - 0.05, by: 1.0 / 30).map { $0 }))
+        }
+        #expect(frames[0].count == frames[1].count)
+        #expect(decoded[1] <= 31 && decoded[0] >= 2 * 30, "with the spill the clip is decoded once: \(decoded)")
+        let same = zip(frames[0], frames[1]).allSatisfy { $0.luma == $1.luma && $0.cb == $1.cb && $0.cr == $1.cr }
+        #expect(same, "replayed frames equal decoded ones")
+        // And the loop really repeats: the picture one clip-length later is the same background.
+        let repeats = frames[1][5].luma == frames[1][65].luma && frames[1][5].luma != frames[1][20].luma
+        #expect(repeats, "frame 65 (2.17 s) shows the clip's frame 5 again; frame 20 does not")
     }
 
     @Test func srtFilesAreRead() throws {
@@ -106,12 +178,12 @@ struct MediaTests {
         try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
         _ = try await VideoRenderer().render(audio: wav, cues: cues, to: out)
         let rows = (1920 - 120 - 140)...(1920 - 120)
-        for cue in cues {
-            let mid = try await band(out, at: (cue.start + cue.end) / 2, rows: rows)
-            #expect(mid.bright > 0.005, "cue \(cue.index) shows while its words are spoken")
+        let mids = try VideoFrames.pictures(in: out, at: cues.map { ($0.start + $0.end) / 2 })
+        for (cue, mid) in zip(cues, mids) {
+            #expect(band(mid, rows: rows).bright > 0.005, "cue \(cue.index) shows while its words are spoken")
         }
         if let first = cues.first, first.start > 0.15 {
-            #expect(try await band(out, at: first.start / 2, rows: rows).bright < 0.0005, "nothing before the first word")
+            #expect(band(try picture(out, at: first.start / 2), rows: rows).bright == 0, "nothing before the first word")
         }
     }
 
@@ -130,8 +202,7 @@ struct MediaTests {
         let out = dir.appendingPathComponent("v.mp4")
         _ = try await VideoRenderer(options: options).render(audio: voice, to: out)
         // Decode the mix and measure the 6 kHz tone in the silent lead-in and in the middle of the speech.
-        let (data, _) = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-i", out.path, "-f", "f32le", "-ac", "1", "-ar", "48000", "-"])
-        let samples = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let samples = try AudioSamples.mono(out, sampleRate: 48_000)
         func tone(at t: Double) -> Double {  // Goertzel over 50 ms
             let n = 2400, start = Int(t * 48_000)
             let k = 2 * cos(2 * Double.pi * 6000 / 48_000)

@@ -47,44 +47,45 @@ extension FrameFiller {
 }
 
 /// A picture kept as yuv420p planes. Rows are padded to 64 bytes and the planes have spare bytes at the end,
-/// since libswscale's vector code writes past the last pixel of a row.
+/// since libswscale's vector code writes past the last pixel of a row. The planes are allocated once and never
+/// move, so windows into them can be handed to the kernel and to libav.
 final class YUVPicture {
     let width: Int, height: Int
     let stride: Int, chromaStride: Int
-    var y: [UInt8], u: [UInt8], v: [UInt8]
+    private let y: UnsafeMutablePointer<UInt8>, u: UnsafeMutablePointer<UInt8>, v: UnsafeMutablePointer<UInt8>
+    private let lumaBytes: Int, chromaBytes: Int
 
     init(width: Int, height: Int) {
         self.width = width; self.height = height
         stride = (width + 63) & ~63
         chromaStride = (width / 2 + 63) & ~63
-        y = [UInt8](repeating: 16, count: stride * (height + 2) + 64)
-        u = [UInt8](repeating: 128, count: chromaStride * (height / 2 + 2) + 64)
-        v = [UInt8](repeating: 128, count: chromaStride * (height / 2 + 2) + 64)
+        lumaBytes = stride * (height + 2) + 64
+        chromaBytes = chromaStride * (height / 2 + 2) + 64
+        y = .allocate(capacity: lumaBytes); y.initialize(repeating: 16, count: lumaBytes)
+        u = .allocate(capacity: chromaBytes); u.initialize(repeating: 128, count: chromaBytes)
+        v = .allocate(capacity: chromaBytes); v.initialize(repeating: 128, count: chromaBytes)
+    }
+
+    deinit { y.deallocate(); u.deallocate(); v.deallocate() }
+
+    /// The window of `width` x `height` at (x, y) (rounded down to even, as chroma needs).
+    func window(x: Int, y top: Int, width w: Int, height h: Int) -> PlaneWindow {
+        let x0 = x & ~1, y0 = top & ~1
+        return PlaneWindow(y: y + y0 * stride + x0, u: u + (y0 / 2) * chromaStride + x0 / 2, v: v + (y0 / 2) * chromaStride + x0 / 2,
+                           lumaStride: stride, chromaStride: chromaStride, width: w, height: h)
     }
 
     /// Copies the window at (x, y) of the frame's size into the frame.
     func copy(into frame: UnsafeMutablePointer<AVFrame>, x: Int, y top: Int) {
-        let f = frame.pointee
-        let w = Int(f.width), h = Int(f.height)
-        let x0 = x & ~1, y0 = top & ~1
-        y.withUnsafeBufferPointer { p in
-            for row in 0..<h { memcpy(f.data.0! + row * Int(f.linesize.0), p.baseAddress! + (y0 + row) * stride + x0, w) }
-        }
-        u.withUnsafeBufferPointer { p in
-            for row in 0..<(h / 2) { memcpy(f.data.1! + row * Int(f.linesize.1), p.baseAddress! + (y0 / 2 + row) * chromaStride + x0 / 2, w / 2) }
-        }
-        v.withUnsafeBufferPointer { p in
-            for row in 0..<(h / 2) { memcpy(f.data.2! + row * Int(f.linesize.2), p.baseAddress! + (y0 / 2 + row) * chromaStride + x0 / 2, w / 2) }
-        }
+        let f = PlaneWindow(frame: frame)
+        window(x: x, y: top, width: f.width, height: f.height).copy(to: f)
     }
 
     /// Runs `body` with destination pointers and strides for libswscale.
     func withPlanes<T>(_ body: (inout [UnsafeMutablePointer<UInt8>?], inout [Int32]) throws -> T) rethrows -> T {
-        try y.withUnsafeMutableBufferPointer { yp in try u.withUnsafeMutableBufferPointer { up in try v.withUnsafeMutableBufferPointer { vp in
-            var dst: [UnsafeMutablePointer<UInt8>?] = [yp.baseAddress, up.baseAddress, vp.baseAddress, nil]
-            var strides: [Int32] = [Int32(stride), Int32(chromaStride), Int32(chromaStride), 0]
-            return try body(&dst, &strides)
-        } } }
+        var dst: [UnsafeMutablePointer<UInt8>?] = [y, u, v, nil]
+        var strides: [Int32] = [Int32(stride), Int32(chromaStride), Int32(chromaStride), 0]
+        return try body(&dst, &strides)
     }
 
     /// Converts packed RGBA (or any sws format) into these planes with libswscale.
@@ -156,7 +157,16 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     private enum Source {
         case decoded(UnsafeMutablePointer<AVFrame>)
         case scaled(YUVPicture)
+        /// Frame `n` of the loop spill (a clip that loops is decoded once).
+        case spilled(Int)
     }
+    /// The clip's frames as first decoded, while the narration needs it to loop (nil when it does not, or
+    /// when they would not fit); `spilled` is set once a whole pass is in it, by the prefetch thread.
+    private var spill: LoopSpill?
+    private var spilled = false
+    private var replayIndex = 0
+    /// Pictures decoded from the clip so far (not counting spill replays): read once the render is over.
+    private(set) var decodedFrames = 0
     // Shared between the prefetch thread and the renderer, under `cond`.
     private let cond = NSCondition()
     private var ready: [(time: Double, source: Source)] = []
@@ -168,7 +178,10 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     // The renderer's current picture.
     private var current: (time: Double, source: Source)?
 
-    init(url: URL, width: Int, height: Int, fps: Int) throws {
+    /// `duration` is how long the background must last; a clip shorter than that is spilled on its first pass
+    /// (see `LoopSpill`) when its frames fit `spillBudget` bytes in `scratch`.
+    init(url: URL, width: Int, height: Int, fps: Int, duration: Double = 0, spillBudget: Int = 0,
+         scratch: URL = FileManager.default.temporaryDirectory) throws {
         self.width = width; self.height = height; self.fps = Double(fps)
         try av(avformat_open_input(&format, url.path, nil, nil), "open the background video")
         try av(avformat_find_stream_info(format, nil), "read the background video")
@@ -185,6 +198,12 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
         let scale = max(Double(width) / sw, Double(height) / sh)
         cover = ((Int((sw * scale).rounded(.up)) + 1) & ~1, (Int((sh * scale).rounded(.up)) + 1) & ~1)
         free = []
+        let clipSeconds = format!.pointee.duration > 0 ? Double(format!.pointee.duration) / 1_000_000 : 0
+        if clipSeconds > 0 && duration > clipSeconds * 1.05 {
+            let rate = av_q2d(s.pointee.avg_frame_rate)
+            let frames = s.pointee.nb_frames > 0 ? Int(s.pointee.nb_frames) : Int((clipSeconds * (rate > 0 ? rate : Double(fps))).rounded(.up))
+            spill = LoopSpill(directory: scratch, frameBytes: width * height * 3 / 2, expectedFrames: frames + 1, budget: spillBudget)
+        }
         let t = Thread { [self] in self.prefetch() }
         t.name = "background-decode"
         t.start()
@@ -225,9 +244,8 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
             slots -= 1
             cond.unlock()
             do {
-                let t = try nextFrame()
-                let source = try keep()
-                cond.lock(); ready.append((t, source)); cond.broadcast(); cond.unlock()
+                let item = try next()
+                cond.lock(); ready.append(item); cond.broadcast(); cond.unlock()
             } catch {
                 cond.lock(); failure = error; cond.broadcast()
                 // Wait for close() so that `done` is signalled exactly when the renderer asks.
@@ -253,6 +271,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
         switch s {
         case .decoded(let f): var p: UnsafeMutablePointer<AVFrame>? = f; av_frame_free(&p)
         case .scaled(let picture): free.append(picture)
+        case .spilled: break
         }
     }
 
@@ -268,21 +287,40 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
             recycle(c.source)
             current = next
         }
-        // The one copy per frame: the crop of the decoded (or scaled) picture into the frame to encode.
-        let x0 = ((cover.w - width) / 2) & ~1, y0 = ((cover.h - height) / 2) & ~1
+        // The one copy per frame: the crop of the decoded (or scaled, or spilled) picture into the frame to encode.
+        let target = PlaneWindow(frame: frame)
         switch current!.source {
-        case .decoded(let f):
-            let src = f.pointee, dst = frame.pointee
-            for row in 0..<height {
-                memcpy(dst.data.0! + row * Int(dst.linesize.0), src.data.0! + (y0 + row) * Int(src.linesize.0) + x0, width)
-            }
-            for row in 0..<(height / 2) {
-                memcpy(dst.data.1! + row * Int(dst.linesize.1), src.data.1! + (y0 / 2 + row) * Int(src.linesize.1) + x0 / 2, width / 2)
-                memcpy(dst.data.2! + row * Int(dst.linesize.2), src.data.2! + (y0 / 2 + row) * Int(src.linesize.2) + x0 / 2, width / 2)
-            }
-        case .scaled(let picture):
-            picture.copy(into: frame, x: x0, y: y0)
+        case .spilled(let n): try spill!.read(n, into: target)
+        case .decoded, .scaled: window(of: current!.source).copy(to: target)
         }
+    }
+
+    /// The frame-sized, centre-cropped window of a decoded or scaled picture.
+    private func window(of source: Source) -> PlaneWindow {
+        let x0 = ((cover.w - width) / 2) & ~1, y0 = ((cover.h - height) / 2) & ~1
+        switch source {
+        case .decoded(let f): return PlaneWindow(frame: f, x: x0, y: y0, width: width, height: height)
+        case .scaled(let picture): return picture.window(x: x0, y: y0, width: width, height: height)
+        case .spilled: preconditionFailure("a spilled frame has no window in memory")
+        }
+    }
+
+    /// The next picture and its time on the looped timeline: decoded, or read back from the spill once the clip
+    /// has been through once.
+    private func next() throws -> (time: Double, source: Source) {
+        if spilled, let spill {
+            if replayIndex == spill.count {
+                loopOffset += spill.times[spill.count - 1] + 1 / fps
+                replayIndex = 0
+            }
+            defer { replayIndex += 1 }
+            return (loopOffset + spill.times[replayIndex], .spilled(replayIndex))
+        }
+        let t = try nextFrame()
+        if spilled { return try next() }  // the clip ended and its spill is whole
+        let source = try keep()
+        if let spill, !spill.append(window(of: source), time: t - loopOffset) { self.spill = nil }
+        return (t, source)
     }
 
     /// Decodes the next frame (seeking back to the start at the end); returns its time on the looped timeline.
@@ -293,10 +331,17 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
                 let pts = decoded.pointee.best_effort_timestamp
                 let t = (pts == rf_av_nopts_value() ? lastPTS + 1 / fps : Double(pts) * timeBase)
                 lastPTS = t
+                decodedFrames += 1
                 return t + loopOffset
             }
             if rc == rf_averror_eof() {
-                // Loop: back to the start, continuing the timeline.
+                // Loop: back to the start, continuing the timeline; or replay the spill from now on.
+                if let spill, spill.count > 0 {
+                    spilled = true
+                    replayIndex = spill.count
+                    return 0
+                }
+                spill = nil
                 loopOffset += lastPTS + 1 / fps
                 lastPTS = 0
                 avcodec_flush_buffers(codec)

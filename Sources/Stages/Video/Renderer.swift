@@ -18,7 +18,7 @@ public struct RGB: Sendable, Hashable {
     }
 
     /// BT.601 limited-range YUV, as libx264 expects for yuv420p.
-    var yuv: (UInt8, UInt8, UInt8) {
+    public var yuv: (UInt8, UInt8, UInt8) {
         let r = Double(self.r), g = Double(self.g), b = Double(self.b)
         let y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
         let u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
@@ -42,6 +42,9 @@ public struct RenderOptions: Sendable, Hashable {
     public var music: URL?
     public var musicLevelDB: Double = -20
     public var musicDuckDB: Double = -12
+    /// A background clip shorter than the narration is decoded once and its frames replayed from a scratch file
+    /// in the temporary directory (page cache, not process memory), up to this many bytes; 0 decodes every loop.
+    public var loopSpillBytes: Int = 2 << 30
     public init() {}
 }
 
@@ -53,6 +56,9 @@ public struct RenderResult: Sendable {
     public var warnings: [String] = []
     /// A PNG of a frame with its subtitle, when asked for.
     public var thumbnail: URL?
+    /// For a video background: how many of its pictures were decoded (a looping clip replayed from its spill
+    /// is decoded once).
+    public var backgroundFramesDecoded: Int?
 }
 
 /// Renders narration over a background into an H.264/AAC MP4, in-process on the ffmpeg libraries. Frames
@@ -113,9 +119,11 @@ public struct VideoRenderer: Sendable {
         switch o.background {
         case .gradient(let top, let bottom): background = GradientFiller(width: o.width, height: o.height, top: top, bottom: bottom)
         case .image(let url): background = try ImageFiller(url: url, width: o.width, height: o.height)
-        case .video(let url): background = try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps)
+        case .video(let url):
+            background = try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps, duration: videoEnd, spillBudget: o.loopSpillBytes)
         }
         defer { background.close() }
+        var decodedBackground: Int? { (background as? VideoFiller).map { f in background.close(); return f.decodedFrames } }
         let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
         var warnings: [String] = []
         let (_, missingFonts) = o.subtitles.resolveFont()
@@ -165,7 +173,8 @@ public struct VideoRenderer: Sendable {
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")
-        return RenderResult(frames: frames, duration: videoEnd, warnings: warnings, thumbnail: thumbnail)
+        return RenderResult(frames: frames, duration: videoEnd, warnings: warnings, thumbnail: thumbnail,
+                            backgroundFramesDecoded: decodedBackground)
     }
 }
 

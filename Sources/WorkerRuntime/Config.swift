@@ -89,7 +89,7 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file (default a dark blue gradient)"),
         ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
         ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
-        ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color)"),
+        ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color, highlight_color)"),
     ]
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {

@@ -187,6 +187,39 @@ struct MediaTests {
         }
     }
 
+    @Test func theSpokenWordIsHighlightedAsItIsSaid() async throws {
+        let text = "Octopuses have three hearts and blue blood."
+        let speech = try await EspeakEngine.shared.speak(text, language: "en")
+        let cues = SubtitleTiming.align(cues: RuleBasedAdapter().cues(for: text), words: speech.words, duration: speech.duration)
+        let cue = try #require(cues.first)
+        let starts = try #require(cue.wordStarts)
+        #expect(starts.count == cue.lines.joined(separator: " ").split(separator: " ").count)
+        #expect(starts.first == cue.start && zip(starts, starts.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(cue.activeWord(at: cue.start - 0.01) == nil && cue.activeWord(at: starts[1]) == 1)
+
+        let dir = temporaryDirectory("highlight")
+        let wav = dir.appendingPathComponent("a.wav"), out = dir.appendingPathComponent("v.mp4")
+        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        var options = RenderOptions()
+        options.subtitles.highlightColor = "#FFD700"
+        _ = try await VideoRenderer(options: options).render(audio: wav, cues: cues, to: out)
+        // Yellow: bright, with Cb far below neutral. Where it is says which word is lit.
+        func yellowColumns(_ p: DecodedPicture) -> [Int] {
+            var xs: [Int] = []
+            for r in stride(from: 1920 - 300, to: 1920 - 100, by: 2) {
+                for c in stride(from: 0, to: 1080, by: 2) where p.y(c, r) > 150 && p.u(c, r) < 80 { xs.append(c) }
+            }
+            return xs
+        }
+        let times = [(starts[0] + starts[1]) / 2, (starts[1] + starts[2]) / 2]
+        let pictures = try VideoFrames.pictures(in: out, at: times)
+        let first = yellowColumns(pictures[0]), second = yellowColumns(pictures[1])
+        #expect(first.count > 50 && second.count > 50, "the spoken word is yellow")
+        let mean = { (xs: [Int]) in Double(xs.reduce(0, +)) / Double(max(1, xs.count)) }
+        #expect(mean(second) > mean(first) + 40, "the highlight moves right with the next word: \(mean(first)) → \(mean(second))")
+        #expect(strokedWhiteText(pictures[0], rows: (1920 - 300)...(1920 - 100), background: 30).white > 200, "the other words stay white")
+    }
+
     @Test func musicPlaysUnderTheVoiceAndDucksWhileItSpeaks() async throws {
         let dir = temporaryDirectory("music")
         // Voice: one second of silence, speech, one second of silence. Music: a 6 kHz tone, far above speech.

@@ -135,7 +135,9 @@ public struct VideoRenderer: Sendable {
         var drawnBox: (x: Int, y: Int, width: Int, height: Int)?
         // The thumbnail shows the middle of the first cue (or a third of the way in).
         let thumbnailFrame = min(frames - 1, cues.first.map { Int((($0.start + $0.end) / 2) * Double(o.fps)) } ?? frames / 3)
-        var current: (index: Int, overlay: CueOverlay?)?
+        // With a highlight colour, each (cue, spoken word) is drawn once, when that word starts.
+        let highlighting = o.subtitles.highlightColor != nil
+        var current: (index: Int, word: Int?, overlay: CueOverlay?)?
         var audioDone = false
         for i in 0..<frames {
             // Keep audio ahead of video so the muxer interleaves without buffering much.
@@ -158,7 +160,10 @@ public struct VideoRenderer: Sendable {
             let t = Double(i) / Double(o.fps)
             while cueIndex < cues.count && cues[cueIndex].end <= t { cueIndex += 1 }
             if cueIndex < cues.count && cues[cueIndex].start <= t {
-                if current?.index != cueIndex { current = (cueIndex, try rasterizer.render(cues[cueIndex].lines)) }
+                let word = highlighting ? cues[cueIndex].activeWord(at: t) : nil
+                if current?.index != cueIndex || current?.word != word {
+                    current = (cueIndex, word, try rasterizer.render(cues[cueIndex].lines, highlight: word))
+                }
                 if let overlay = current?.overlay {
                     let f = writer.frame.pointee
                     overlay.blend(y: f.data.0!, Int(f.linesize.0), u: f.data.1!, v: f.data.2!, Int(f.linesize.1))

@@ -17,13 +17,15 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
     /// A box behind the text, e.g. `#000000A0`; nil for none.
     public var boxColor: String?
     public var boxPadding: Int = 16
+    /// The colour of the word being spoken (cues timed from speech), e.g. `#FFD700`; nil for no highlight.
+    public var highlightColor: String?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case fonts, fontSize = "font_size", color, strokeColor = "stroke_color", strokeWidth = "stroke_width"
         case sideMargin = "side_margin", bottomMargin = "bottom_margin", maxLines = "max_lines", lineSpacing = "line_spacing"
-        case boxColor = "box_color", boxPadding = "box_padding"
+        case boxColor = "box_color", boxPadding = "box_padding", highlightColor = "highlight_color"
     }
 
     public init(from decoder: Decoder) throws {
@@ -40,6 +42,19 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
         lineSpacing = try c.decodeIfPresent(Double.self, forKey: .lineSpacing) ?? d.lineSpacing
         boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor)
         boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
+        highlightColor = try c.decodeIfPresent(String.self, forKey: .highlightColor)
+        for (key, value) in [("color", color), ("stroke_color", strokeColor), ("box_color", boxColor), ("highlight_color", highlightColor)] {
+            if let value, !Self.isColor(value) {
+                throw DecodingError.dataCorruptedError(forKey: .color, in: c, debugDescription: "\(key) '\(value)' is not a colour (#RRGGBB, #RRGGBBAA or a name)")
+            }
+        }
+    }
+
+    /// `#RGB`, `#RRGGBB`, `#RRGGBBAA` or a plain colour name (letters only): never anything ImageMagick would
+    /// read as a file or an expression.
+    static func isColor(_ s: String) -> Bool {
+        if s.hasPrefix("#") { return [4, 7, 9].contains(s.count) && s.dropFirst().allSatisfy(\.isHexDigit) }
+        return !s.isEmpty && s.count <= 32 && s.first!.isLetter && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
     /// Reads a style JSON file (any field may be left out).
@@ -122,7 +137,9 @@ final class SubtitleRasterizer {
         return m[4]
     }
 
-    func render(_ lines: [String]) throws -> CueOverlay? {
+    /// Draws a cue; with `highlight` (a word's index among the cue's words) and a highlight colour in the style,
+    /// that word is filled in the highlight colour.
+    func render(_ lines: [String], highlight: Int? = nil) throws -> CueOverlay? {
         let wand = NewMagickWand()!
         defer { DestroyMagickWand(wand) }
         let draw = NewDrawingWand()!
@@ -130,6 +147,10 @@ final class SubtitleRasterizer {
         let fill = NewPixelWand()!, stroke = NewPixelWand()!, none = NewPixelWand()!
         defer { DestroyPixelWand(fill); DestroyPixelWand(stroke); DestroyPixelWand(none) }
         PixelSetColor(fill, style.color)
+        let marked = NewPixelWand()!
+        defer { DestroyPixelWand(marked) }
+        let highlighted = highlight != nil && style.highlightColor != nil
+        if highlighted { PixelSetColor(marked, style.highlightColor!) }
         PixelSetColor(stroke, style.strokeColor)
         PixelSetColor(none, "none")
         if let fontPath { DrawSetFont(draw, fontPath) }
@@ -175,13 +196,38 @@ final class SubtitleRasterizer {
                 DrawSetStrokeWidth(d, 0)
             }
             DrawSetGravity(d, UndefinedGravity)
+            var wordsBefore = 0
+            var markedRun: (x: Double, y: Double, word: String)?
             for (i, line) in text.enumerated() {
                 let w = textWidth(line, wand: wand, draw: draw)
                 let x = (Double(width) - w) / 2
                 let y = Double(pad) + lineHeight * Double(i) + ascent
-                DrawAnnotation(d, x, y, line)
+                let words = line.split(separator: " ").map(String.init)
+                if pass == 1, highlighted, let k = highlight, (wordsBefore..<(wordsBefore + words.count)).contains(k) {
+                    // The line in three runs: before the word, the word in the highlight colour, after it. Each run
+                    // starts where the full line would have it (the width of the text up to it, minus the run).
+                    let j = k - wordsBefore
+                    let before = words[..<j].joined(separator: " "), word = words[j], after = words[(j + 1)...].joined(separator: " ")
+                    let through = words[...j].joined(separator: " ")
+                    let wordX = x + textWidth(through, wand: wand, draw: draw) - textWidth(word, wand: wand, draw: draw)
+                    if !before.isEmpty { DrawAnnotation(d, x, y, before) }
+                    if !after.isEmpty { DrawAnnotation(d, x + w - textWidth(after, wand: wand, draw: draw), y, after) }
+                    markedRun = (wordX, y, word)
+                } else {
+                    DrawAnnotation(d, x, y, line)
+                }
+                wordsBefore += words.count
             }
             guard MagickDrawImage(wand, d) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
+            if let run = markedRun {
+                let m = CloneDrawingWand(draw)!
+                defer { DestroyDrawingWand(m) }
+                DrawSetGravity(m, UndefinedGravity)
+                DrawSetFillColor(m, marked)
+                DrawSetStrokeWidth(m, 0)
+                DrawAnnotation(m, run.x, run.y, run.word)
+                guard MagickDrawImage(wand, m) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
+            }
         }
         var rgba = [UInt8](repeating: 0, count: width * height * 4)
         guard MagickExportImagePixels(wand, 0, 0, width, height, "RGBA", CharPixel, &rgba) == MagickTrue else {

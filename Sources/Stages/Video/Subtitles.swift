@@ -7,8 +7,17 @@ public struct TimedCue: Codable, Sendable, Hashable {
     public var start: Double
     public var end: Double
     public var lines: [String]
-    public init(index: Int, start: Double, end: Double, lines: [String]) {
-        self.index = index; self.start = start; self.end = end; self.lines = lines
+    /// When each of the cue's words (its lines split at spaces, in reading order) starts being spoken, when
+    /// known (cues timed from speech); drives the active-word highlight.
+    public var wordStarts: [Double]?
+    public init(index: Int, start: Double, end: Double, lines: [String], wordStarts: [Double]? = nil) {
+        self.index = index; self.start = start; self.end = end; self.lines = lines; self.wordStarts = wordStarts
+    }
+
+    /// The word being spoken at `time` (its index among the cue's words), if the cue knows its words' times.
+    public func activeWord(at time: Double) -> Int? {
+        guard let starts = wordStarts, let first = starts.first, time >= first else { return nil }
+        return starts.lastIndex { $0 <= time }
     }
 }
 
@@ -31,7 +40,17 @@ public enum SubtitleTiming {
             let last = max(first, w - 1)
             var end = words[last].end
             end = w < words.count ? max(end, min(words[w].start, end + 0.3)) : max(end, min(duration, end + 0.3))
-            out.append(TimedCue(index: out.count + 1, start: words[first].start, end: end, lines: cue.lines))
+            // Each cue word starts with the spoken word that holds its first letter.
+            var starts: [Double] = [], spoken = first, spokenLetters = 0, cueLetters = 0
+            for word in cue.lines.joined(separator: " ").split(separator: " ") {
+                while spoken < last && spokenLetters + letters(words[spoken].word).count <= cueLetters {
+                    spokenLetters += letters(words[spoken].word).count
+                    spoken += 1
+                }
+                starts.append(max(words[spoken].start, starts.last ?? 0))
+                cueLetters += letters(String(word)).count
+            }
+            out.append(TimedCue(index: out.count + 1, start: words[first].start, end: end, lines: cue.lines, wordStarts: starts))
         }
         for i in out.indices.dropFirst() where out[i].start < out[i - 1].end { out[i - 1].end = out[i].start }
         return out

@@ -12,7 +12,10 @@ struct Render: AsyncParsableCommand {
     @Option(help: "The narration (any format libavformat reads).") var audio: String
     @Option(help: "Subtitles as SRT.") var subtitles: String?
     @Option(help: "Word timings (timings.json of the audio stage): cues are made from the words.") var timings: String?
-    @Option(help: "#RRGGBB, #TOP:#BOTTOM, an image or a video file.") var background: String?
+    @Option(help: "#RRGGBB, #TOP:#BOTTOM, an image or a video file; a folder of them or a comma-separated list changes background at paragraph boundaries (see --paragraphs).")
+    var background: String?
+    @Option(help: "Paragraph start times in seconds, comma-separated, where a folder or list of backgrounds cuts (default: shared out evenly at cue starts).")
+    var paragraphs: String?
     @Option(help: "WIDTHxHEIGHT: 1080x1920 (default), 1920x1080, 1080x1080...") var size = "1080x1920"
     @Option(help: "Frames per second.") var fps = 30
     @Option(help: "libx264 preset.") var preset = "veryfast"
@@ -55,7 +58,19 @@ struct Render: AsyncParsableCommand {
         let output = URL(fileURLWithPath: out)
         let thumb = output.deletingPathExtension().appendingPathExtension("png")
         let started = ContinuousClock.now
-        let result = try await VideoRenderer(options: options).render(audio: URL(fileURLWithPath: audio), cues: cues, to: output, thumbnail: thumb)
+        var cuts: [ParagraphTiming] = []
+        if let paragraphs {
+            let times = paragraphs.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+            guard !times.isEmpty, times.allSatisfy({ ($0 ?? -1) >= 0 }) else {
+                throw ValidationError("--paragraphs must be start times in seconds separated by commas, e.g. 0,12.5,30")
+            }
+            cuts = times.map { ParagraphTiming(start: $0!) }
+        }
+        let result = try await VideoRenderer(options: options).render(audio: URL(fileURLWithPath: audio), cues: cues, paragraphs: cuts,
+                                                                      to: output, thumbnail: thumb)
+        if result.backgrounds.count > 1 {
+            print("backgrounds: " + result.backgrounds.map { String(format: "%.2f s ", $0.start) + $0.source.label }.joined(separator: ", "))
+        }
         for w in result.warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
         let seconds = (ContinuousClock.now - started).seconds
         print(String(format: "%@: %d frames, %.2f s of video, %d cues, rendered in %.2f s (%.0f fps); thumbnail %@",

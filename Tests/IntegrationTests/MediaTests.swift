@@ -53,9 +53,7 @@ struct MediaTests {
 
     @Test func theMP4HasTheAdvertisedStreamsAndSubtitlesShowDuringTheirCueOnly() async throws {
         let dir = temporaryDirectory("render")
-        let speech = try await EspeakEngine.shared.speak("This is a short test of the subtitle renderer.", language: "en")
-        let wav = dir.appendingPathComponent("a.wav")
-        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        let (wav, speech) = try await MediaFixtures.narration("This is a short test of the subtitle renderer.", in: dir)
         let out = dir.appendingPathComponent("v.mp4")
         let cue = TimedCue(index: 1, start: 0.5, end: 1.5, lines: ["Subtitle pixels", "are here"])
         var options = RenderOptions()
@@ -102,9 +100,7 @@ struct MediaTests {
                             (["-f", "lavfi", "-i", "testsrc2=s=800x600", "-frames:v", "1"], image)] {
             _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y"] + args + [out.path])
         }
-        let speech = try await EspeakEngine.shared.speak("A short line over a moving background, looped.", language: "en")
-        let wav = dir.appendingPathComponent("a.wav")
-        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        let (wav, speech) = try await MediaFixtures.narration("A short line over a moving background, looped.", in: dir)
         for (bg, size) in [(clip, (1080, 1920)), (image, (1080, 1080))] {
             var options = RenderOptions()
             options.width = size.0; options.height = size.1
@@ -127,12 +123,8 @@ struct MediaTests {
     /// decoding it on every loop (checked losslessly: CRF 0, one thread).
     @Test func aLoopingClipReplayedFromItsSpillGivesTheSameFrames() async throws {
         let dir = temporaryDirectory("spill")
-        let clip = dir.appendingPathComponent("clip.mp4")
-        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=s=360x640:r=30", "-t", "1",
-                                                     "-pix_fmt", "yuv420p", clip.path])
-        let speech = try await EspeakEngine.shared.speak("The clip loops three times under this line.", language: "en")
-        let wav = dir.appendingPathComponent("a.wav")
-        try WAVFile.write(speech.samples, sampleRate: speech.sampleRate, to: wav)
+        let clip = try await MediaFixtures.clip("testsrc2=s=360x640:r=30", seconds: 1, in: dir)
+        let (wav, _) = try await MediaFixtures.narration("The clip loops three times under this line.", in: dir)
         var frames: [[DecodedPicture]] = []
         var decoded: [Int] = []
         for spill in [0, 64 << 20] {

@@ -4,30 +4,67 @@ import Foundation
 import Shared
 
 /// What fills the frame behind the subtitles.
-public enum BackgroundSource: Sendable, Hashable {
+public indirect enum BackgroundSource: Sendable, Hashable {
     /// A vertical gradient (the same colour twice for a solid colour).
     case gradient(top: RGB, bottom: RGB)
     /// A still image, scaled to cover the frame, panning slowly across it.
     case image(URL)
     /// A video clip, scaled and centre-cropped to fill the frame, looped to the narration's length.
     case video(URL)
+    /// Several backgrounds in order, one a paragraph (starting over when there are more paragraphs).
+    case sequence([BackgroundSource])
+    /// A folder of images and clips: each paragraph gets the one whose file name best matches its keywords
+    /// (`octopus-reef.mp4` for "octopus", "coral reef"), the least used first, so the picture changes at
+    /// paragraph boundaries.
+    case library(URL)
 
     public static let `default` = BackgroundSource.gradient(top: RGB(r: 24, g: 28, b: 64), bottom: RGB(r: 8, g: 8, b: 20))
 
-    /// `#RRGGBB`, a colour name, `#TOP:#BOTTOM` for a gradient, or a path to an image or a video.
+    static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
+    static let videoExtensions: Set<String> = ["mp4", "mov", "m4v", "mkv", "webm", "avi"]
+
+    /// `#RRGGBB`, a colour name, `#TOP:#BOTTOM` for a gradient, a path to an image or a video, a folder of them
+    /// (a library), or several of these separated by commas (a sequence).
     public init(parsing text: String) throws {
+        if text.contains(",") {
+            let parts = try text.split(separator: ",").map { try BackgroundSource(parsing: String($0).trimmingCharacters(in: .whitespaces)) }
+            guard parts.count > 1 else { self = parts.first ?? .default; return }
+            self = .sequence(parts); return
+        }
         if text.contains(":") && !text.contains("/"), case let parts = text.split(separator: ":"), parts.count == 2,
            let a = RGB(parsing: String(parts[0])), let b = RGB(parsing: String(parts[1])) {
             self = .gradient(top: a, bottom: b); return
         }
         if let c = RGB(parsing: text) { self = .gradient(top: c, bottom: c); return }
         let url = URL(fileURLWithPath: text)
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw StageFailure.permanent("background '\(text)' is neither a colour (#RRGGBB) nor an existing file")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+            throw StageFailure.permanent("background '\(text)' is neither a colour (#RRGGBB) nor an existing file or folder")
         }
-        let ext = url.pathExtension.lowercased()
-        if ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"].contains(ext) { self = .image(url) }
-        else { self = .video(url) }
+        if isDirectory.boolValue {
+            guard !BackgroundLibrary.files(in: url).isEmpty else {
+                throw StageFailure.permanent("the background folder '\(text)' holds no image or video")
+            }
+            self = .library(url); return
+        }
+        if Self.imageExtensions.contains(url.pathExtension.lowercased()) { self = .image(url) } else { self = .video(url) }
+    }
+
+    /// A short name for logs: the file name, or the colours.
+    public var label: String {
+        switch self {
+        case .gradient(let top, let bottom): return top == bottom ? top.hex : "\(top.hex):\(bottom.hex)"
+        case .image(let url), .video(let url), .library(let url): return url.lastPathComponent
+        case .sequence(let list): return list.map(\.label).joined(separator: ",")
+        }
+    }
+
+    /// Whether it changes at paragraph boundaries.
+    var isPlural: Bool {
+        switch self {
+        case .sequence, .library: return true
+        default: return false
+        }
     }
 }
 

@@ -17,6 +17,8 @@ public struct RGB: Sendable, Hashable {
         self.init(r: UInt8(v >> 16 & 0xFF), g: UInt8(v >> 8 & 0xFF), b: UInt8(v & 0xFF))
     }
 
+    var hex: String { String(format: "#%02X%02X%02X", r, g, b) }
+
     /// BT.601 limited-range YUV, as libx264 expects for yuv420p.
     public var yuv: (UInt8, UInt8, UInt8) {
         let r = Double(self.r), g = Double(self.g), b = Double(self.b)
@@ -59,6 +61,8 @@ public struct RenderResult: Sendable {
     /// For a video background: how many of its pictures were decoded (a looping clip replayed from its spill
     /// is decoded once).
     public var backgroundFramesDecoded: Int?
+    /// The backgrounds shown and when each started.
+    public var backgrounds: [(start: Double, source: BackgroundSource)] = []
 }
 
 /// Renders narration over a background into an H.264/AAC MP4, in-process on the ffmpeg libraries. Frames
@@ -71,18 +75,32 @@ public struct VideoRenderer: Sendable {
 
     public init(options: RenderOptions = RenderOptions()) { self.options = options }
 
-    /// Renders `audio` over the background with `cues` burnt in at their times.
-    public func render(audio: URL, cues: [TimedCue] = [], to output: URL, thumbnail: URL? = nil,
+    /// Renders `audio` over the background with `cues` burnt in at their times. A sequence or library of
+    /// backgrounds changes at the `paragraphs`' starts (shared out evenly at cue starts without them).
+    public func render(audio: URL, cues: [TimedCue] = [], paragraphs: [ParagraphTiming] = [], to output: URL, thumbnail: URL? = nil,
                        progress: (@Sendable (Double, String) -> Void)? = nil) async throws -> RenderResult {
         let o = options
         _ = Self.quietLibav
         return try await Self.pool.run {
-            try Self.renderBlocking(audio: audio, cues: cues, output: output, thumbnail: thumbnail, options: o, progress: progress)
+            try Self.renderBlocking(audio: audio, cues: cues, paragraphs: paragraphs, output: output, thumbnail: thumbnail,
+                                    options: o, progress: progress)
         }
     }
 
-    static func renderBlocking(audio: URL, cues: [TimedCue], output: URL, thumbnail: URL?, options o: RenderOptions,
-                               progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
+    /// The filler of one background lasting `frames` frames.
+    static func filler(_ source: BackgroundSource, frames: Int, options o: RenderOptions) throws -> any FrameFiller {
+        switch source {
+        case .gradient(let top, let bottom): return GradientFiller(width: o.width, height: o.height, top: top, bottom: bottom)
+        case .image(let url): return try ImageFiller(url: url, width: o.width, height: o.height)
+        case .video(let url):
+            return try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps, duration: Double(frames) / Double(o.fps),
+                                   spillBudget: o.loopSpillBytes)
+        case .sequence, .library: preconditionFailure("a plural background is cut into segments first")
+        }
+    }
+
+    static func renderBlocking(audio: URL, cues: [TimedCue], paragraphs: [ParagraphTiming], output: URL, thumbnail: URL?,
+                               options o: RenderOptions, progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
         // AAC at the narration's own rate and channel count (mono speech stays mono: half the encoding work),
@@ -115,15 +133,16 @@ public struct VideoRenderer: Sendable {
         let writer = try MP4Writer(path: partial.path, options: .init(
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
             threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
-        let background: any FrameFiller
-        switch o.background {
-        case .gradient(let top, let bottom): background = GradientFiller(width: o.width, height: o.height, top: top, bottom: bottom)
-        case .image(let url): background = try ImageFiller(url: url, width: o.width, height: o.height)
-        case .video(let url):
-            background = try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps, duration: videoEnd, spillBudget: o.loopSpillBytes)
-        }
+        let segments = o.background.isPlural ? o.background.segments(paragraphs: paragraphs, cues: cues, duration: videoEnd)
+                                             : [BackgroundSegment(start: 0, source: o.background)]
+        let background: any FrameFiller = segments.count == 1
+            ? try filler(segments[0].source, frames: frames, options: o)
+            : SequenceFiller(segments: segments, fps: o.fps, frames: frames) { try filler($0, frames: $1, options: o) }
         defer { background.close() }
-        var decodedBackground: Int? { (background as? VideoFiller).map { f in background.close(); return f.decodedFrames } }
+        var decodedBackground: Int? {
+            background.close()
+            return (background as? VideoFiller)?.decodedFrames ?? (background as? SequenceFiller)?.decodedFrames
+        }
         let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
         var warnings: [String] = []
         let (_, missingFonts) = o.subtitles.resolveFont()
@@ -179,7 +198,7 @@ public struct VideoRenderer: Sendable {
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")
         return RenderResult(frames: frames, duration: videoEnd, warnings: warnings, thumbnail: thumbnail,
-                            backgroundFramesDecoded: decodedBackground)
+                            backgroundFramesDecoded: decodedBackground, backgrounds: segments.map { ($0.start, $0.source) })
     }
 }
 

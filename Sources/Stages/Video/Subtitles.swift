@@ -56,6 +56,24 @@ public enum SubtitleTiming {
         return out
     }
 
+    /// When each paragraph starts being spoken: the start of the spoken word holding its first letter (matched
+    /// by letters and digits, like the cues).
+    public static func paragraphStarts(_ paragraphs: [String], words: [WordTiming]) -> [Double] {
+        func letters(_ s: String) -> Int { s.lowercased().filter { $0.isLetter || $0.isNumber }.count }
+        var out: [Double] = [], spoken = 0, spokenLetters = 0, textLetters = 0
+        for paragraph in paragraphs {
+            let n = letters(paragraph)
+            guard n > 0, !words.isEmpty else { continue }
+            while spoken < words.count - 1 && spokenLetters + letters(words[spoken].word) <= textLetters {
+                spokenLetters += letters(words[spoken].word)
+                spoken += 1
+            }
+            out.append(max(words[spoken].start, out.last ?? 0))
+            textLetters += n
+        }
+        return out
+    }
+
     /// Reads SRT (also WebVTT-style `.` decimal marks): numbered blocks of a time line and text lines.
     public static func parseSRT(_ text: String) throws -> [TimedCue] {
         func seconds(_ s: Substring) -> Double? {

@@ -20,8 +20,13 @@ public struct VideoStageExecutor: StageExecutor {
         let spoken = words.last?.end ?? 0
         let timed = SubtitleTiming.align(cues: cues, words: words, duration: spoken + 0.5)
         let thumb = input.workDir.appendingPathComponent("thumbnail.png")
-        let result = try await renderer.render(audio: audio, cues: timed, to: out, thumbnail: thumb, progress: input.progress)
+        let paragraphs = Self.paragraphs(adapted: adapted, script: try? input.inline(of: .script), words: words)
+        let result = try await renderer.render(audio: audio, cues: timed, paragraphs: paragraphs, to: out, thumbnail: thumb,
+                                               progress: input.progress)
         for w in result.warnings { logger.warning("\(w)") }
+        if result.backgrounds.count > 1 {
+            logger.info("backgrounds: \(result.backgrounds.map { String(format: "%.1f s ", $0.start) + $0.source.label }.joined(separator: ", "))")
+        }
         let seconds = (ContinuousClock.now - started).seconds
         let srt = input.workDir.appendingPathComponent("subtitles.srt")
         try SubtitleTiming.srt(timed).write(to: srt, atomically: true, encoding: .utf8)
@@ -39,5 +44,15 @@ public struct VideoStageExecutor: StageExecutor {
                     "thumbnail.png": .init(url: thumb, contentType: "image/png")],
             costs: [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration,
                               unit: "seconds", costUSD: 0, at: Date())])
+    }
+
+    /// The paragraphs of the adapted text (blank-line separated, as the script wrote them), timed by the
+    /// spoken words, with the script's keywords for each.
+    static func paragraphs(adapted: [String: JSONValue], script: [String: JSONValue]?, words: [WordTiming]) -> [ParagraphTiming] {
+        guard let text = adapted["text"]?.stringValue else { return [] }
+        let parts = text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        let keywords = (script?["script"]?["keywords"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
+        let starts = SubtitleTiming.paragraphStarts(parts, words: words)
+        return starts.enumerated().map { i, start in ParagraphTiming(start: start, keywords: i < keywords.count ? keywords[i] : []) }
     }
 }

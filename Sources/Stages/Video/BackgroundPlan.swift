@@ -1,0 +1,149 @@
+import CFFmpeg
+import Foundation
+
+/// When a paragraph of the narration starts being spoken, and the visual keywords the script gave it.
+public struct ParagraphTiming: Sendable, Hashable {
+    public var start: Double
+    public var keywords: [String]
+    public init(start: Double, keywords: [String] = []) { self.start = start; self.keywords = keywords }
+}
+
+/// One stretch of the video and the single background behind it.
+struct BackgroundSegment: Hashable {
+    var start: Double
+    var source: BackgroundSource
+}
+
+/// The images and clips of a background folder, and the choice of one per paragraph.
+enum BackgroundLibrary {
+    /// The folder's images and clips, by name (hidden files left out).
+    static func files(in folder: URL) -> [URL] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted().map { folder.appendingPathComponent($0) }.filter {
+            let ext = $0.pathExtension.lowercased()
+            return BackgroundSource.imageExtensions.contains(ext) || BackgroundSource.videoExtensions.contains(ext)
+        }
+    }
+
+    /// Lowercased words of letters and digits, a trailing plural "s" dropped ("Octopuses" and "octopus" meet).
+    static func tokens(_ text: String) -> Set<String> {
+        Set(text.lowercased().split { !($0.isLetter || $0.isNumber) }.map { word -> String in
+            var w = String(word)
+            if w.hasSuffix("es") && w.count > 4 { w.removeLast(2) } else if w.hasSuffix("s") && w.count > 3 { w.removeLast() }
+            return w
+        })
+    }
+
+    /// A file for each paragraph: the most keyword words found in its name, then the least used so far, then
+    /// the first by name. Deterministic, so a retried video stage picks the same pictures.
+    static func choose(from files: [URL], keywords: [[String]]) -> [URL] {
+        guard !files.isEmpty else { return [] }
+        let names = files.map { tokens($0.deletingPathExtension().lastPathComponent) }
+        var used = [Int](repeating: 0, count: files.count)
+        var previous: Int?
+        return keywords.map { words in
+            let wanted = tokens(words.joined(separator: " "))
+            let best = files.indices.min { a, b in
+                let sa = names[a].intersection(wanted).count, sb = names[b].intersection(wanted).count
+                if sa != sb { return sa > sb }
+                // Never the same picture twice in a row when there is another.
+                let ra = a == previous ? 1 : 0, rb = b == previous ? 1 : 0
+                if ra != rb { return ra < rb }
+                if used[a] != used[b] { return used[a] < used[b] }
+                return a < b
+            }!
+            used[best] += 1
+            previous = best
+            return files[best]
+        }
+    }
+
+    static func source(for file: URL) -> BackgroundSource {
+        BackgroundSource.imageExtensions.contains(file.pathExtension.lowercased()) ? .image(file) : .video(file)
+    }
+}
+
+extension BackgroundSource {
+    /// The backgrounds of a video, cut at paragraph boundaries. Without paragraph times (an SRT rendered on its
+    /// own), a sequence or a library is shared out evenly, cut at the cue starts nearest to equal parts.
+    func segments(paragraphs: [ParagraphTiming], cues: [TimedCue], duration: Double) -> [BackgroundSegment] {
+        var paragraphs = paragraphs.filter { $0.start < duration }.sorted { $0.start < $1.start }
+        if paragraphs.isEmpty {
+            let parts: Int
+            switch self {
+            case .sequence(let list): parts = list.count
+            case .library(let folder): parts = BackgroundLibrary.files(in: folder).count
+            default: parts = 1
+            }
+            paragraphs = [ParagraphTiming(start: 0)]
+            for k in 1..<max(1, min(parts, cues.count)) {
+                let target = duration * Double(k) / Double(parts)
+                if let cue = cues.min(by: { abs($0.start - target) < abs($1.start - target) }), cue.start > paragraphs.last!.start {
+                    paragraphs.append(ParagraphTiming(start: cue.start))
+                }
+            }
+        }
+        let sources: [BackgroundSource]
+        switch self {
+        case .sequence(let list): sources = paragraphs.indices.map { list[$0 % list.count] }
+        case .library(let folder):
+            sources = BackgroundLibrary.choose(from: BackgroundLibrary.files(in: folder), keywords: paragraphs.map(\.keywords))
+                .map(BackgroundLibrary.source(for:))
+        default: sources = paragraphs.map { _ in self }
+        }
+        // The first starts the video; a paragraph with the same background as the one before continues it.
+        var out: [BackgroundSegment] = []
+        for (p, source) in zip(paragraphs, sources) {
+            if out.last?.source == source { continue }
+            out.append(BackgroundSegment(start: out.isEmpty ? 0 : p.start, source: source))
+        }
+        return out.isEmpty ? [BackgroundSegment(start: 0, source: .default)] : out
+    }
+}
+
+/// Backgrounds one after the other, each filling its own stretch of frames as if it were the only one (a clip
+/// starts at its beginning and loops within its stretch, an image pans across its stretch). At most two are
+/// open: the one showing and, from half a second before its cut, the next, so that its first pictures are
+/// decoded before they are needed.
+final class SequenceFiller: FrameFiller {
+    private let segments: [(first: Int, frames: Int, source: BackgroundSource)]
+    private let make: (BackgroundSource, _ frames: Int) throws -> any FrameFiller
+    private let lead: Int
+    private var current: (index: Int, filler: any FrameFiller)?
+    private var upcoming: (index: Int, filler: any FrameFiller)?
+    /// Pictures decoded from video segments that have ended.
+    private(set) var decodedFrames = 0
+
+    init(segments: [BackgroundSegment], fps: Int, frames: Int,
+         make: @escaping (BackgroundSource, _ frames: Int) throws -> any FrameFiller) {
+        let firsts = segments.map { min(frames, Int(($0.start * Double(fps)).rounded())) }
+        self.segments = segments.indices.map { i in
+            (firsts[i], (i + 1 < segments.count ? firsts[i + 1] : frames) - firsts[i], segments[i].source)
+        }.filter { $0.frames > 0 }
+        self.make = make
+        lead = max(1, fps / 2)
+    }
+
+    func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) throws {
+        guard let s = segments.lastIndex(where: { $0.first <= index }) else { return }
+        if current?.index != s {
+            if let c = current { end(c.filler) }
+            if let u = upcoming, u.index == s { current = u; upcoming = nil } else { current = (s, try make(segments[s].source, segments[s].frames)) }
+        }
+        if s + 1 < segments.count, upcoming == nil, index >= segments[s + 1].first - lead {
+            upcoming = (s + 1, try make(segments[s + 1].source, segments[s + 1].frames))
+        }
+        try current!.filler.fill(frame, index: index - segments[s].first, count: segments[s].frames)
+    }
+
+    private func end(_ filler: any FrameFiller) {
+        filler.close()
+        if let v = filler as? VideoFiller { decodedFrames += v.decodedFrames }
+    }
+
+    func close() {
+        if let c = current { end(c.filler) }
+        if let u = upcoming { end(u.filler) }
+        current = nil; upcoming = nil
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import ReelForgeTestKit
+import Shared
+@testable import Stages
+import Testing
+
+/// Backgrounds that change at paragraph boundaries: a sequence, or a folder chosen from by the script's keywords.
+@Suite("Background sequences")
+struct BackgroundPlanTests {
+    let red = RGB(r: 200, g: 30, b: 30), blue = RGB(r: 30, g: 30, b: 200)
+
+    @Test func aFolderGivesEachParagraphTheFileItsKeywordsName() throws {
+        let dir = temporaryDirectory("library")
+        for name in ["coral-reef.png", "deep-ocean.mp4", "octopus_arms.jpg", "notes.txt", ".hidden.png"] {
+            _ = FileManager.default.createFile(atPath: dir.appendingPathComponent(name).path, contents: Data([0]))
+        }
+        let files = BackgroundLibrary.files(in: dir)
+        #expect(files.map(\.lastPathComponent) == ["coral-reef.png", "deep-ocean.mp4", "octopus_arms.jpg"])
+        let chosen = BackgroundLibrary.choose(from: files, keywords: [["Octopuses", "arms"], ["coral reefs"], ["deep sea", "ocean"],
+                                                                      ["octopus"], ["nothing", "matches"], ["nothing"]])
+        #expect(chosen.map(\.lastPathComponent) == ["octopus_arms.jpg", "coral-reef.png", "deep-ocean.mp4", "octopus_arms.jpg",
+                                                    // no match: the least used, never the one just shown
+                                                    "coral-reef.png", "deep-ocean.mp4"])
+        guard case .library(let folder) = try BackgroundSource(parsing: dir.path) else { Issue.record("a folder is a library"); return }
+        #expect(folder.standardizedFileURL.path == dir.standardizedFileURL.path)
+        let empty = temporaryDirectory("empty-library")
+        #expect(throws: StageFailure.self) { try BackgroundSource(parsing: empty.path) }
+    }
+
+    @Test func segmentsFollowParagraphsAndMergeRepeats() throws {
+        let seq = BackgroundSource.sequence([.gradient(top: red, bottom: red), .gradient(top: blue, bottom: blue)])
+        #expect(try BackgroundSource(parsing: "#C81E1E, #1E1EC8") == seq)
+        let paragraphs = [ParagraphTiming(start: 0.2), ParagraphTiming(start: 4), ParagraphTiming(start: 9), ParagraphTiming(start: 30)]
+        let segments = seq.segments(paragraphs: paragraphs, cues: [], duration: 12)
+        #expect(segments.map(\.start) == [0, 4, 9], "the first starts the video; a paragraph past the end is dropped")
+        #expect(segments.map(\.source) == [.gradient(top: red, bottom: red), .gradient(top: blue, bottom: blue), .gradient(top: red, bottom: red)])
+        // The same background twice in a row is one segment.
+        let same = BackgroundSource.sequence([.gradient(top: red, bottom: red), .gradient(top: red, bottom: red)])
+        #expect(same.segments(paragraphs: paragraphs, cues: [], duration: 12).count == 1)
+        // Without paragraph times (an SRT on its own): shared out at the cue starts nearest to equal parts.
+        let cues = (0..<6).map { TimedCue(index: $0 + 1, start: Double($0) * 2, end: Double($0) * 2 + 1.9, lines: ["x"]) }
+        #expect(seq.segments(paragraphs: [], cues: cues, duration: 12).map(\.start) == [0, 6])
+    }
+
+    @Test func paragraphsAreTimedByTheirFirstSpokenWord() {
+        let words = ["Octopuses", "have", "three", "hearts.", "Their", "blood", "is", "blue."].enumerated().map {
+            WordTiming(word: $1, start: Double($0) * 0.5, end: Double($0) * 0.5 + 0.4)
+        }
+        #expect(SubtitleTiming.paragraphStarts(["Octopuses have three hearts.", "Their blood is blue."], words: words) == [0, 2])
+    }
+
+    @Test func theVideoStageTimesTheAdaptedParagraphsWithTheScriptsKeywords() {
+        let words = ["Octopuses", "have", "three", "hearts.", "Their", "blood", "is", "blue."].enumerated().map {
+            WordTiming(word: $1, start: Double($0) * 0.5, end: Double($0) * 0.5 + 0.4)
+        }
+        let adapted: [String: JSONValue] = ["text": .string("Octopuses have three hearts.\n\nTheir blood is blue.")]
+        let script: [String: JSONValue] = ["script": .object(["keywords": .array([.array([.string("octopus")]), .array([.string("blue"), .string("blood")])])])]
+        #expect(VideoStageExecutor.paragraphs(adapted: adapted, script: script, words: words)
+                == [ParagraphTiming(start: 0, keywords: ["octopus"]), ParagraphTiming(start: 2, keywords: ["blue", "blood"])])
+        #expect(VideoStageExecutor.paragraphs(adapted: adapted, script: nil, words: words).map(\.start) == [0, 2])
+    }
+
+    @Test func theBackgroundChangesAtTheParagraphBoundary() async throws {
+        let dir = temporaryDirectory("sequence")
+        let clip = try await MediaFixtures.clip("color=c=0x10C010:s=320x240:r=25", seconds: 0.6, in: dir)
+        let (wav, speech) = try await MediaFixtures.narration("Red first. Then blue. And green at the end.", in: dir)
+        var options = RenderOptions()
+        options.width = 320; options.height = 568
+        options.background = .sequence([.gradient(top: red, bottom: red), .gradient(top: blue, bottom: blue), .video(clip)])
+        let cut1 = speech.duration / 3, cut2 = speech.duration * 2 / 3
+        let out = dir.appendingPathComponent("v.mp4")
+        let result = try await VideoRenderer(options: options).render(
+            audio: wav, paragraphs: [ParagraphTiming(start: 0), ParagraphTiming(start: cut1), ParagraphTiming(start: cut2)], to: out)
+        #expect(result.backgrounds.map(\.start) == [0, cut1, cut2])
+        let times = [cut1 - 0.1, cut1 + 0.1, cut2 - 0.1, cut2 + 0.1, speech.duration - 0.05]
+        let pictures = try VideoFrames.pictures(in: out, at: times)
+        // Cr is high for red, Cb for blue; green has both low.
+        let (u, v) = (pictures.map { Int($0.u(160, 100)) }, pictures.map { Int($0.v(160, 100)) })
+        #expect(v[0] > 180, "red before the first cut")
+        #expect(u[1] > 180 && u[2] > 180, "blue between the cuts")
+        #expect(u[3] < 100 && v[3] < 100 && u[4] < 100 && v[4] < 100, "the (looping) green clip after the second")
+    }
+}

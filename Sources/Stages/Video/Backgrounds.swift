@@ -427,35 +427,77 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
 
 /// A PNG of one composed frame (yuv420p → RGB once with libswscale, written by MagickWand).
 enum Thumbnail {
+    /// A thumbnail being written on a thread of its own, from a reference to the frame (the renderer's next
+    /// frame then gets a buffer of its own), so the frame loop does not wait for the PNG.
+    final class Job: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: Result<Void, Error> = .success(())
+        private var finished = false
+
+        fileprivate init(frame: UnsafeMutablePointer<AVFrame>, url: URL) {
+            let box = UncheckedFrame(frame: frame)
+            let thread = Thread { [self] in
+                var f: UnsafeMutablePointer<AVFrame>? = box.frame
+                result = Result { try Thumbnail.write(box.frame, to: url) }
+                av_frame_free(&f)
+                done.signal()
+            }
+            thread.name = "thumbnail"
+            thread.start()
+        }
+
+        /// Waits for the PNG (once; later calls give the same result).
+        func wait() -> Result<Void, Error> {
+            if !finished { done.wait(); finished = true }
+            return result
+        }
+    }
+
+    private struct UncheckedFrame: @unchecked Sendable { let frame: UnsafeMutablePointer<AVFrame> }
+
+    static func start(_ frame: UnsafeMutablePointer<AVFrame>, to url: URL) throws -> Job {
+        guard let ref = av_frame_clone(frame) else { throw AVError(code: -1, what: "keep the thumbnail frame") }
+        return Job(frame: ref, url: url)
+    }
+
+    /// yuv420p → RGB24 with libswscale into a frame libav allocates (padded rows), encoded by libavcodec's PNG
+    /// encoder: a few MB, no full-size 16-bit image.
     static func write(_ frame: UnsafeMutablePointer<AVFrame>, to url: URL) throws {
         let f = frame.pointee
-        let w = Int(f.width), h = Int(f.height)
         guard let sws = sws_getContext(f.width, f.height, AV_PIX_FMT_YUV420P, f.width, f.height, AV_PIX_FMT_RGB24,
                                        Int32(SWS_BICUBIC), nil, nil, nil) else { throw AVError(code: -1, what: "thumbnail scaler") }
         defer { sws_freeContext(sws) }
-        // Padded rows (libswscale writes past a row's last pixel), compacted afterwards for MagickWand.
-        let stride = (w * 3 + 63) & ~63
-        var padded = [UInt8](repeating: 0, count: stride * (h + 1) + 64)
-        try padded.withUnsafeMutableBufferPointer { out in
-            var dst: [UnsafeMutablePointer<UInt8>?] = [out.baseAddress, nil, nil, nil]
-            var dstStride: [Int32] = [Int32(stride), 0, 0, 0]
-            _ = try withUnsafePointer(to: frame.pointee.data) { dp in try withUnsafePointer(to: frame.pointee.linesize) { lp in
-                try dp.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
-                    try lp.withMemoryRebound(to: Int32.self, capacity: 8) { strides in
-                        try av(sws_scale(sws, src, strides, 0, f.height, &dst, &dstStride), "thumbnail")
-                    }
+        var rgb = av_frame_alloc()
+        defer { av_frame_free(&rgb) }
+        rgb!.pointee.width = f.width; rgb!.pointee.height = f.height; rgb!.pointee.format = AV_PIX_FMT_RGB24.rawValue
+        try av(av_frame_get_buffer(rgb, 64), "thumbnail picture")
+        _ = try withUnsafePointer(to: frame.pointee.data) { dp in try withUnsafePointer(to: frame.pointee.linesize) { lp in
+            try dp.withMemoryRebound(to: UnsafePointer<UInt8>?.self, capacity: 8) { src in
+                try lp.withMemoryRebound(to: Int32.self, capacity: 8) { strides in
+                    try withUnsafeMutablePointer(to: &rgb!.pointee.data) { dd in try withUnsafePointer(to: rgb!.pointee.linesize) { dl in
+                        try dd.withMemoryRebound(to: UnsafeMutablePointer<UInt8>?.self, capacity: 8) { dst in
+                            try dl.withMemoryRebound(to: Int32.self, capacity: 8) { dstStrides in
+                                try av(sws_scale(sws, src, strides, 0, f.height, dst, dstStrides), "thumbnail")
+                            }
+                        }
+                    } }
                 }
-            } }
-        }
-        var rgb = [UInt8](repeating: 0, count: w * h * 3)
-        for row in 0..<h { rgb.replaceSubrange(row * w * 3 ..< (row + 1) * w * 3, with: padded[row * stride ..< row * stride + w * 3]) }
-        _ = SubtitleRasterizer.genesisOnce
-        guard let wand = NewMagickWand() else { throw StageFailure.permanent("MagickWand is not available") }
-        defer { DestroyMagickWand(wand) }
-        guard MagickConstituteImage(wand, w, h, "RGB", CharPixel, &rgb) == MagickTrue,
-              MagickSetImageFormat(wand, "PNG") == MagickTrue,
-              MagickWriteImage(wand, url.path) == MagickTrue else {
-            throw StageFailure.transient("could not write the thumbnail")
+            }
+        } }
+        guard let png = avcodec_find_encoder(AV_CODEC_ID_PNG) else { throw AVError(code: -1, what: "no PNG encoder") }
+        var codec = avcodec_alloc_context3(png)
+        defer { avcodec_free_context(&codec) }
+        codec!.pointee.width = f.width; codec!.pointee.height = f.height
+        codec!.pointee.pix_fmt = AV_PIX_FMT_RGB24
+        codec!.pointee.time_base = AVRational(num: 1, den: 1)
+        try av(avcodec_open2(codec, png, nil), "open the PNG encoder")
+        var packet = av_packet_alloc()
+        defer { av_packet_free(&packet) }
+        try av(avcodec_send_frame(codec, rgb), "encode the thumbnail")
+        try av(avcodec_receive_packet(codec, packet), "encode the thumbnail")
+        let data = Data(bytes: packet!.pointee.data, count: Int(packet!.pointee.size))
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw StageFailure.transient("could not write the thumbnail: \(error.localizedDescription)")
         }
     }
 }

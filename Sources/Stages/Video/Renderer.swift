@@ -149,14 +149,29 @@ public struct VideoRenderer: Sendable {
         if !missingFonts.isEmpty && !cues.isEmpty {
             warnings.append("font\(missingFonts.count > 1 ? "s" : "") \(missingFonts.joined(separator: ", ")) not found; using \(rasterizer.fontPath ?? "ImageMagick's default font")")
         }
-        // Each cue is drawn once, when it first shows, and dropped when the next one starts.
-        var cueIndex = 0
         var drawnBox: (x: Int, y: Int, width: Int, height: Int)?
         // The thumbnail shows the middle of the first cue (or a third of the way in).
         let thumbnailFrame = min(frames - 1, cues.first.map { Int((($0.start + $0.end) / 2) * Double(o.fps)) } ?? frames / 3)
-        // With a highlight colour, each (cue, spoken word) is drawn once, when that word starts.
+        var thumbnailJob: Thumbnail.Job?
+        defer { _ = thumbnailJob?.wait() }
+        // Which overlay each frame shows: a cue, or with a highlight colour each (cue, spoken word), each drawn
+        // once, ahead of its first frame, on the prefetcher's thread.
         let highlighting = o.subtitles.highlightColor != nil
-        var current: (index: Int, word: Int?, overlay: CueOverlay?)?
+        var plan: [OverlayPrefetcher.Key?] = []
+        plan.reserveCapacity(frames)
+        do {
+            var c = 0
+            for i in 0..<frames {
+                let t = Double(i) / Double(o.fps)
+                while c < cues.count && cues[c].end <= t { c += 1 }
+                plan.append(c < cues.count && cues[c].start <= t ? .init(cue: c, word: highlighting ? cues[c].activeWord(at: t) : nil) : nil)
+            }
+        }
+        var order: [OverlayPrefetcher.Key] = []
+        for case let key? in plan where order.last != key { order.append(key) }
+        let overlays = OverlayPrefetcher(keys: order, cues: cues, rasterizer: rasterizer)
+        defer { overlays.close() }
+        var current: (key: OverlayPrefetcher.Key, overlay: CueOverlay?)?
         var audioDone = false
         for i in 0..<frames {
             // Keep audio ahead of video so the muxer interleaves without buffering much.
@@ -176,24 +191,20 @@ public struct VideoRenderer: Sendable {
                 try background.fill(writer.frame, index: i, count: frames)
             }
             drawnBox = nil
-            let t = Double(i) / Double(o.fps)
-            while cueIndex < cues.count && cues[cueIndex].end <= t { cueIndex += 1 }
-            if cueIndex < cues.count && cues[cueIndex].start <= t {
-                let word = highlighting ? cues[cueIndex].activeWord(at: t) : nil
-                if current?.index != cueIndex || current?.word != word {
-                    current = (cueIndex, word, try rasterizer.render(cues[cueIndex].lines, highlight: word))
-                }
+            if let key = plan[i] {
+                if current?.key != key { current = (key, try overlays.next(key)) }
                 if let overlay = current?.overlay {
                     let f = writer.frame.pointee
                     overlay.blend(y: f.data.0!, Int(f.linesize.0), u: f.data.1!, v: f.data.2!, Int(f.linesize.1))
                     drawnBox = (overlay.x, overlay.y, overlay.width, overlay.height)
                 }
             }
-            if let thumbnail, i == thumbnailFrame { try Thumbnail.write(writer.frame, to: thumbnail) }
+            if let thumbnail, i == thumbnailFrame { thumbnailJob = try Thumbnail.start(writer.frame, to: thumbnail) }
             try writer.encodeVideoFrame()
             if let progress, i % 15 == 0 { progress(Double(i) / Double(frames), "\(i)/\(frames) frames") }
         }
         try writer.finish()
+        if let job = thumbnailJob { thumbnailJob = nil; try job.wait().get() }
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")

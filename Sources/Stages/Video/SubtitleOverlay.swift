@@ -89,15 +89,15 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
 
 /// One cue drawn once with MagickWand into a small overlay, kept as Y, U, V and alpha planes ready to be
 /// blended into a yuv420p frame inside its box only.
-struct CueOverlay {
+struct CueOverlay: Sendable {
     let x: Int, y: Int, width: Int, height: Int      // even, in frame pixels
     let luma: [UInt8], alpha: [UInt8]               // width * height
     let cb: [UInt8], cr: [UInt8], alphaC: [UInt8]   // (width/2) * (height/2)
 }
 
 /// Draws subtitle cues through MagickWand (text with DrawAnnotation; never `@file` text, never a policy change).
-/// Not thread-safe: used from the render thread.
-final class SubtitleRasterizer {
+/// Immutable: each call makes its own wands (the render's overlays are drawn on the prefetcher's thread).
+final class SubtitleRasterizer: Sendable {
     let style: SubtitleStyle
     let fontPath: String?
     let frameWidth: Int, frameHeight: Int
@@ -296,5 +296,59 @@ extension CueOverlay {
                 }
             }
         } } }
+    }
+}
+
+/// Draws the cue overlays a render will show, in the order it shows them, on a thread of its own a few ahead
+/// of the frames, so that MagickWand's drawing overlaps encoding instead of holding up the frame loop.
+final class OverlayPrefetcher: @unchecked Sendable {
+    /// A cue, and the word lit in it (nil without a highlight).
+    struct Key: Hashable { var cue: Int; var word: Int? }
+
+    private let keys: [Key]
+    private let cond = NSCondition()
+    private var ready: [Int: Result<CueOverlay?, Error>] = [:]   // by position in `keys`
+    private var taken = 0
+    private var stopping = false
+    private let ahead: Int
+    private let done = DispatchSemaphore(value: 0)
+
+    init(keys: [Key], cues: [TimedCue], rasterizer: SubtitleRasterizer, ahead: Int = 3) {
+        self.keys = keys
+        self.ahead = ahead
+        let thread = Thread { [self] in
+            defer { done.signal() }
+            for (n, key) in keys.enumerated() {
+                cond.lock()
+                while n >= taken + ahead && !stopping { cond.wait() }
+                let stop = stopping
+                cond.unlock()
+                if stop { return }
+                let result = Result { try rasterizer.render(cues[key.cue].lines, highlight: key.word) }
+                cond.lock(); ready[n] = result; cond.broadcast(); cond.unlock()
+            }
+        }
+        thread.name = "subtitle-draw"
+        thread.start()
+    }
+
+    /// The overlay of the next key (they are asked for in order).
+    func next(_ key: Key) throws -> CueOverlay? {
+        cond.lock()
+        defer { cond.unlock() }
+        let n = taken
+        precondition(n < keys.count && keys[n] == key, "overlays are asked for in the order planned")
+        while ready[n] == nil { cond.wait() }
+        let result = ready.removeValue(forKey: n)!
+        taken += 1
+        cond.broadcast()
+        return try result.get()
+    }
+
+    /// Stops the thread (waiting for the overlay it is drawing, if any).
+    func close() {
+        cond.lock(); stopping = true; cond.broadcast(); cond.unlock()
+        done.wait()
+        done.signal()  // close() may be called again
     }
 }

@@ -86,7 +86,7 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_VIDEO_CRF", "libx264 CRF (default 23)"),
         ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
         ("REELFORGE_LOOP_SPILL_MB", "a background clip that loops is decoded once and replayed from a scratch file in TMPDIR up to this size, 0 = off (default 2048)"),
-        ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file, a folder of them (one a paragraph, picked by the script's keywords) or several separated by commas (one a paragraph, in order) (default a dark blue gradient)"),
+        ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file, a folder of them (one a paragraph, picked by the script's keywords), media:NAME or media: (a file, or the whole library, of the media library in the store) or several separated by commas (one a paragraph, in order) (default a dark blue gradient)"),
         ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
         ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
         ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color, highlight_color)"),

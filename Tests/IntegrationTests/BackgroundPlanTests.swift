@@ -27,6 +27,29 @@ struct BackgroundPlanTests {
         #expect(throws: StageFailure.self) { try BackgroundSource(parsing: empty.path) }
     }
 
+    @Test func theStoredLibraryFetchesOnlyTheFilesItsParagraphsChoose() async throws {
+        let dir = temporaryDirectory("media")
+        let store = try DirectoryArtifactStore(root: dir.appendingPathComponent("store"))
+        let blank = dir.appendingPathComponent("blank")
+        _ = FileManager.default.createFile(atPath: blank.path, contents: Data([1, 2, 3]))
+        for name in ["coral-reef.png", "deep-ocean.mp4", "volcano.jpg"] { try await MediaLibrary.put(blank, name: name, in: store) }
+        await #expect(throws: StageFailure.self) { try await MediaLibrary.put(blank, name: "notes.txt", in: store) }
+        await #expect(throws: StageFailure.self) { try await MediaLibrary.put(blank, name: "../x.png", in: store) }
+        #expect(try await MediaLibrary.names(in: store) == ["coral-reef.png", "deep-ocean.mp4", "volcano.jpg"])
+        #expect(try BackgroundSource(parsing: "media:") == .stored(name: nil))
+        #expect(try BackgroundSource(parsing: "media:volcano.jpg") == .stored(name: "volcano.jpg"))
+
+        let fetched = dir.appendingPathComponent("fetched")
+        let resolved = try await MediaLibrary.resolve(.stored(name: nil), paragraphs: [ParagraphTiming(start: 0, keywords: ["ocean"]),
+                                                                                       ParagraphTiming(start: 3, keywords: ["reef"])],
+                                                      store: store, into: fetched)
+        #expect(resolved == .sequence([.video(fetched.appendingPathComponent("deep-ocean.mp4")), .image(fetched.appendingPathComponent("coral-reef.png"))]))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fetched.path).sorted() == ["coral-reef.png", "deep-ocean.mp4"], "only the chosen are fetched")
+        await #expect(throws: StageFailure.self) {
+            try await MediaLibrary.resolve(.stored(name: "missing.png"), paragraphs: [], store: store, into: fetched)
+        }
+    }
+
     @Test func segmentsFollowParagraphsAndMergeRepeats() throws {
         let seq = BackgroundSource.sequence([.gradient(top: red, bottom: red), .gradient(top: blue, bottom: blue)])
         #expect(try BackgroundSource(parsing: "#C81E1E, #1E1EC8") == seq)

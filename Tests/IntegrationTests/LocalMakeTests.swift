@@ -1,6 +1,7 @@
 import Foundation
 import ReelForgeTestKit
 import Shared
+import Stages
 import Testing
 
 /// `reelforge make` as a user runs it: one process, embedded store, real espeak-ng and libx264.
@@ -52,6 +53,29 @@ struct LocalMakeTests {
         // Once more: nothing to do.
         let again = try await make([idea, "--duration", "8", "--json"])
         #expect(try summary(again.output)["ran"] == [])
+    }
+
+    /// A background kept in the store's media library (what scaled-out workers use instead of a shared disk).
+    @Test func aBackgroundFromTheMediaLibraryIsFetchedFromTheStore() async throws {
+        let home = dir.appendingPathComponent(".reelforge").path
+        let image = dir.appendingPathComponent("sunset-orange.png")
+        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0xE06010:s=320x320", "-frames:v", "1", image.path])
+        let put = try await Proc.run("reelforge", ["media", "put", image.path, "--home", home], env: [:], logDir: dir)
+        #expect(put.1 == 0 && put.0.contains("media:sunset-orange.png"), "\(put.0)")
+        let list = try await Proc.run("reelforge", ["media", "list", "--json", "--home", home], env: [:], logDir: dir)
+        #expect(list.0.contains("\"sunset-orange.png\""), "\(list.0)")
+        let bad = try await Proc.run("reelforge", ["media", "put", image.path, "--name", "../escape.png", "--home", home], env: [:], logDir: dir)
+        #expect(bad.1 != 0 && bad.0.contains("not a media name"), "\(bad.0)")
+
+        let made = try await make(["sunsets", "--duration", "5", "--json"], extra: ["REELFORGE_BACKGROUND": "media:sunset-orange.png"])
+        #expect(made.status == 0, "\(made.output)")
+        let ideaDir = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("out").path).first)
+        let video = dir.appendingPathComponent("out").appendingPathComponent(ideaDir).appendingPathComponent("video.mp4")
+        let p = try VideoFrames.pictures(in: video, at: [1.0])[0]
+        #expect(p.v(540, 200) > 170 && p.u(540, 200) < 110, "the orange picture from the library fills the frame: Cb \(p.u(540, 200)) Cr \(p.v(540, 200))")
+
+        let missing = try await make(["more sunsets", "--duration", "5"], extra: ["REELFORGE_BACKGROUND": "media:nowhere.png"])
+        #expect(missing.status == 1 && missing.output.contains("no 'nowhere.png' in the media library"), "\(missing.output)")
     }
 
     @Test func killNineAtAnyPointLeavesTheStoreIntactAndResumable() async throws {

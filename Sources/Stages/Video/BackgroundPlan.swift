@@ -37,8 +37,14 @@ enum BackgroundLibrary {
     /// A file for each paragraph: the most keyword words found in its name, then the least used so far, then
     /// the first by name. Deterministic, so a retried video stage picks the same pictures.
     static func choose(from files: [URL], keywords: [[String]]) -> [URL] {
+        choose(names: files.map(\.lastPathComponent), keywords: keywords).map { files[$0] }
+    }
+
+    /// The same choice over file names; gives indices into `fileNames`.
+    static func choose(names fileNames: [String], keywords: [[String]]) -> [Int] {
+        let files = fileNames
         guard !files.isEmpty else { return [] }
-        let names = files.map { tokens($0.deletingPathExtension().lastPathComponent) }
+        let names = files.map { tokens(($0 as NSString).deletingPathExtension) }
         var used = [Int](repeating: 0, count: files.count)
         var previous: Int?
         return keywords.map { words in
@@ -54,7 +60,7 @@ enum BackgroundLibrary {
             }!
             used[best] += 1
             previous = best
-            return files[best]
+            return best
         }
     }
 
@@ -89,6 +95,7 @@ extension BackgroundSource {
         case .library(let folder):
             sources = BackgroundLibrary.choose(from: BackgroundLibrary.files(in: folder), keywords: paragraphs.map(\.keywords))
                 .map(BackgroundLibrary.source(for:))
+        case .stored(name: nil): preconditionFailure("the stored library is resolved by the video stage first")
         default: sources = paragraphs.map { _ in self }
         }
         // The first starts the video; a paragraph with the same background as the one before continues it.

@@ -17,6 +17,10 @@ public indirect enum BackgroundSource: Sendable, Hashable {
     /// (`octopus-reef.mp4` for "octopus", "coral reef"), the least used first, so the picture changes at
     /// paragraph boundaries.
     case library(URL)
+    /// A file of the shared media library in the artifact store (`media:NAME`), or with no name the whole
+    /// library chosen from like a folder (`media:`): what horizontally scaled workers use, having no shared
+    /// disk. The video stage fetches what it needs before rendering.
+    case stored(name: String?)
 
     public static let `default` = BackgroundSource.gradient(top: RGB(r: 24, g: 28, b: 64), bottom: RGB(r: 8, g: 8, b: 20))
 
@@ -26,6 +30,13 @@ public indirect enum BackgroundSource: Sendable, Hashable {
     /// `#RRGGBB`, a colour name, `#TOP:#BOTTOM` for a gradient, a path to an image or a video, a folder of them
     /// (a library), or several of these separated by commas (a sequence).
     public init(parsing text: String) throws {
+        if text.hasPrefix(MediaLibrary.scheme) && !text.contains(",") {
+            let name = String(text.dropFirst(MediaLibrary.scheme.count))
+            guard name.isEmpty || name == "*" || MediaLibrary.isValidName(name) else {
+                throw StageFailure.permanent("'\(text)' is not a media name (letters, digits, '.', '_' and '-')")
+            }
+            self = .stored(name: name.isEmpty || name == "*" ? nil : name); return
+        }
         if text.contains(",") {
             let parts = try text.split(separator: ",").map { try BackgroundSource(parsing: String($0).trimmingCharacters(in: .whitespaces)) }
             guard parts.count > 1 else { self = parts.first ?? .default; return }
@@ -56,13 +67,14 @@ public indirect enum BackgroundSource: Sendable, Hashable {
         case .gradient(let top, let bottom): return top == bottom ? top.hex : "\(top.hex):\(bottom.hex)"
         case .image(let url), .video(let url), .library(let url): return url.lastPathComponent
         case .sequence(let list): return list.map(\.label).joined(separator: ",")
+        case .stored(let name): return MediaLibrary.scheme + (name ?? "")
         }
     }
 
     /// Whether it changes at paragraph boundaries.
     var isPlural: Bool {
         switch self {
-        case .sequence, .library: return true
+        case .sequence, .library, .stored(name: nil): return true
         default: return false
         }
     }

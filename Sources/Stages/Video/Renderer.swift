@@ -96,6 +96,8 @@ public struct VideoRenderer: Sendable {
             return try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps, duration: Double(frames) / Double(o.fps),
                                    spillBudget: o.loopSpillBytes)
         case .sequence, .library: preconditionFailure("a plural background is cut into segments first")
+        case .stored(let name):
+            throw StageFailure.permanent("the stored background \(MediaLibrary.scheme)\(name ?? "") is fetched by the video stage; give a file here")
         }
     }
 

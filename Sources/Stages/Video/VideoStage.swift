@@ -21,8 +21,12 @@ public struct VideoStageExecutor: StageExecutor {
         let timed = SubtitleTiming.align(cues: cues, words: words, duration: spoken + 0.5)
         let thumb = input.workDir.appendingPathComponent("thumbnail.png")
         let paragraphs = Self.paragraphs(adapted: adapted, script: try? input.inline(of: .script), words: words)
-        let result = try await renderer.render(audio: audio, cues: timed, paragraphs: paragraphs, to: out, thumbnail: thumb,
-                                               progress: input.progress)
+        // Backgrounds from the shared media library are fetched into the work folder first.
+        var options = renderer.options
+        options.background = try await MediaLibrary.resolve(options.background, paragraphs: paragraphs, store: input.artifacts,
+                                                            into: input.workDir.appendingPathComponent("media"))
+        let result = try await VideoRenderer(options: options).render(audio: audio, cues: timed, paragraphs: paragraphs, to: out,
+                                                                      thumbnail: thumb, progress: input.progress)
         for w in result.warnings { logger.warning("\(w)") }
         if result.backgrounds.count > 1 {
             logger.info("backgrounds: \(result.backgrounds.map { String(format: "%.1f s ", $0.start) + $0.source.label }.joined(separator: ", "))")

@@ -85,7 +85,7 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_VIDEO_PRESET", "libx264 preset (default veryfast)"),
         ("REELFORGE_VIDEO_CRF", "libx264 CRF (default 23)"),
         ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
-        ("REELFORGE_LOOP_SPILL_MB", "a background clip that loops is decoded once and replayed from a scratch file in TMPDIR up to this size, 0 = off (default 2048)"),
+        ("REELFORGE_LOOP_SPILL_MB", "a background clip that loops is decoded once and replayed from a scratch file in the job's work folder up to this size, 0 = off (default 1024)"),
         ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file, a folder of them (one a paragraph, picked by the script's keywords), media:NAME or media: (a file, or the whole library, of the media library in the store) or several separated by commas (one a paragraph, in order) (default a dark blue gradient)"),
         ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
         ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
@@ -120,7 +120,7 @@ public struct ReelForgeConfig: Sendable {
         render.preset = env["REELFORGE_VIDEO_PRESET"].flatMap { $0.isEmpty ? nil : $0 } ?? "veryfast"
         render.crf = try int("REELFORGE_VIDEO_CRF", 23, 0...51)
         render.threads = try int("REELFORGE_VIDEO_THREADS", 0, 0...64)
-        render.loopSpillBytes = try int("REELFORGE_LOOP_SPILL_MB", 2048, 0...1_048_576) << 20
+        render.loopSpillBytes = try int("REELFORGE_LOOP_SPILL_MB", 1024, 0...1_048_576) << 20
         if let bg = env["REELFORGE_BACKGROUND"], !bg.isEmpty {
             do { render.background = try BackgroundSource(parsing: bg) } catch let f as StageFailure {
                 throw ConfigError.invalid("REELFORGE_BACKGROUND", f.message)

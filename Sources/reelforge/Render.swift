@@ -21,8 +21,8 @@ struct Render: AsyncParsableCommand {
     @Option(help: "libx264 preset.") var preset = "veryfast"
     @Option(help: "libx264 CRF.") var crf = 23
     @Option(help: "Encoder threads (0: automatic).") var threads = 0
-    @Option(help: "A background clip shorter than the narration is decoded once and replayed from a scratch file in TMPDIR of up to this many MiB (0: decode every loop).")
-    var loopSpillMb = 2048
+    @Option(help: "A background clip shorter than the narration is decoded once and replayed from a scratch file beside --out of up to this many MiB (0: decode every loop).")
+    var loopSpillMb = 1024
     @Option(help: "Subtitle style JSON file.") var style: String?
     @Option(help: "Background music (looped, ducked under the voice).") var music: String?
     @Option(help: "Music level in dB (default -20); it drops 12 dB more while the voice speaks.") var musicLevel = -20.0

@@ -229,8 +229,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
 
     /// `duration` is how long the background must last; a clip shorter than that is spilled on its first pass
     /// (see `LoopSpill`) when its frames fit `spillBudget` bytes in `scratch`.
-    init(url: URL, width: Int, height: Int, fps: Int, duration: Double = 0, spillBudget: Int = 0,
-         scratch: URL = FileManager.default.temporaryDirectory) throws {
+    init(url: URL, width: Int, height: Int, fps: Int, duration: Double = 0, spillBudget: Int = 0, scratch: URL) throws {
         self.width = width; self.height = height; self.fps = Double(fps)
         try av(avformat_open_input(&format, url.path, nil, nil), "open the background video")
         try av(avformat_find_stream_info(format, nil), "read the background video")

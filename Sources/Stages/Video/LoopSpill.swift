@@ -58,7 +58,8 @@ struct PlaneWindow {
 }
 
 /// The frames of a background clip that has to loop, decoded once. The first pass writes each cropped picture
-/// to a scratch file (unlinked as soon as it is created, so nothing is left behind whatever happens); later
+/// to a scratch file beside the output (unlinked as soon as it is created, so nothing is left behind whatever
+/// happens); later
 /// passes read the pictures back straight into the frame to encode instead of decoding the clip again. Reading
 /// a frame back is a copy, about a tenth of decoding it, and the file lives in the page cache, not in the
 /// process: memory stays what it was. Bounded by a byte budget and by the free space of the scratch directory;

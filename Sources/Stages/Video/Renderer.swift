@@ -45,8 +45,8 @@ public struct RenderOptions: Sendable, Hashable {
     public var musicLevelDB: Double = -20
     public var musicDuckDB: Double = -12
     /// A background clip shorter than the narration is decoded once and its frames replayed from a scratch file
-    /// in the temporary directory (page cache, not process memory), up to this many bytes; 0 decodes every loop.
-    public var loopSpillBytes: Int = 2 << 30
+    /// beside the output (page cache, not process memory), up to this many bytes; 0 decodes every loop.
+    public var loopSpillBytes: Int = 1 << 30
     public init() {}
 }
 
@@ -88,13 +88,13 @@ public struct VideoRenderer: Sendable {
     }
 
     /// The filler of one background lasting `frames` frames.
-    static func filler(_ source: BackgroundSource, frames: Int, options o: RenderOptions) throws -> any FrameFiller {
+    static func filler(_ source: BackgroundSource, frames: Int, options o: RenderOptions, scratch: URL) throws -> any FrameFiller {
         switch source {
         case .gradient(let top, let bottom): return GradientFiller(width: o.width, height: o.height, top: top, bottom: bottom)
         case .image(let url): return try ImageFiller(url: url, width: o.width, height: o.height)
         case .video(let url):
             return try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps, duration: Double(frames) / Double(o.fps),
-                                   spillBudget: o.loopSpillBytes)
+                                   spillBudget: o.loopSpillBytes, scratch: scratch)
         case .sequence, .library: preconditionFailure("a plural background is cut into segments first")
         case .stored(let name):
             throw StageFailure.permanent("the stored background \(MediaLibrary.scheme)\(name ?? "") is fetched by the video stage; give a file here")
@@ -138,8 +138,10 @@ public struct VideoRenderer: Sendable {
         let segments = o.background.isPlural ? o.background.segments(paragraphs: paragraphs, cues: cues, duration: videoEnd)
                                              : [BackgroundSegment(start: 0, source: o.background)]
         let background: any FrameFiller = segments.count == 1
-            ? try filler(segments[0].source, frames: frames, options: o)
-            : SequenceFiller(segments: segments, fps: o.fps, frames: frames) { try filler($0, frames: $1, options: o) }
+            ? try filler(segments[0].source, frames: frames, options: o, scratch: partial.deletingLastPathComponent())
+            : SequenceFiller(segments: segments, fps: o.fps, frames: frames) {
+                try filler($0, frames: $1, options: o, scratch: partial.deletingLastPathComponent())
+            }
         defer { background.close() }
         var decodedBackground: Int? {
             background.close()

@@ -23,6 +23,14 @@ struct BackgroundPlanTests {
                                                     "coral-reef.png", "deep-ocean.mp4"])
         guard case .library(let folder) = try BackgroundSource(parsing: dir.path) else { Issue.record("a folder is a library"); return }
         #expect(folder.standardizedFileURL.path == dir.standardizedFileURL.path)
+        // Plurals meet singulars both ways.
+        let names = ["octopus_arms.jpg", "ocean-waves.mp4", "old-houses.png", "berry.png", "glass.png"]
+        for (keyword, file) in [("octopuses", 0), ("wave", 1), ("house", 2), ("berries", 3), ("glasses", 4)] {
+            #expect(BackgroundLibrary.choose(names: names, keywords: [[keyword]]) == [file], "\(keyword) → \(names[file])")
+        }
+        // A folder or the whole media library cannot be one item of a list.
+        #expect(throws: StageFailure.self) { try BackgroundSource(parsing: "#000000,\(dir.path)") }
+        #expect(throws: StageFailure.self) { try BackgroundSource(parsing: "#000000,media:") }
         let empty = temporaryDirectory("empty-library")
         #expect(throws: StageFailure.self) { try BackgroundSource(parsing: empty.path) }
     }
@@ -70,6 +78,9 @@ struct BackgroundPlanTests {
             WordTiming(word: $1, start: Double($0) * 0.5, end: Double($0) * 0.5 + 0.4)
         }
         #expect(SubtitleTiming.paragraphStarts(["Octopuses have three hearts.", "Their blood is blue."], words: words) == [0, 2])
+        // A paragraph without letters keeps its place: it starts with the next one.
+        #expect(SubtitleTiming.paragraphStarts(["Octopuses have three hearts.", "***", "Their blood is blue."], words: words) == [0, 2, 2])
+        #expect(SubtitleTiming.paragraphStarts(["Anything"], words: []) == [])
     }
 
     @Test func theVideoStageTimesTheAdaptedParagraphsWithTheScriptsKeywords() {

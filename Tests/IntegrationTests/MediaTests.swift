@@ -119,6 +119,35 @@ struct MediaTests {
         }
     }
 
+    @Test func aClipWithNoPictureOrAStoredBackgroundFailsClearlyInsteadOfHanging() async throws {
+        let dir = temporaryDirectory("nopicture")
+        let (wav, _) = try await MediaFixtures.narration("Nothing to see here.", in: dir)
+        // An audio-only file has no video stream; a file that is not media at all cannot be opened.
+        let broken = dir.appendingPathComponent("broken.mp4")
+        try Data("not a video".utf8).write(to: broken)
+        // A clip whose index is whole but whose pictures are cut off: it opens, then has nothing to decode.
+        let clip = try await MediaFixtures.clip("testsrc2=s=160x284:r=30", seconds: 1, in: dir)
+        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-i", clip.path, "-c", "copy", "-movflags", "+faststart",
+                                                     dir.appendingPathComponent("fast.mp4").path])
+        var bytes = try Data(contentsOf: dir.appendingPathComponent("fast.mp4"))
+        let mdat = try #require(bytes.firstRange(of: Data("mdat".utf8)))
+        bytes = bytes.prefix(upTo: mdat.upperBound + 16)
+        let truncated = dir.appendingPathComponent("truncated.mp4")
+        try bytes.write(to: truncated)
+        for source in [BackgroundSource.video(wav), .video(broken), .video(truncated), .stored(name: "x.png"), .stored(name: nil)] {
+            var options = RenderOptions()
+            options.width = 320; options.height = 568
+            options.background = source
+            await #expect(throws: (any Error).self, "\(source.label)") {
+                try await VideoRenderer(options: options).render(audio: wav, to: dir.appendingPathComponent("v.mp4"))
+            }
+        }
+        // The renderer still works afterwards (its thread is not stuck).
+        var options = RenderOptions()
+        options.width = 320; options.height = 568
+        _ = try await VideoRenderer(options: options).render(audio: wav, to: dir.appendingPathComponent("ok.mp4"))
+    }
+
     /// A clip that loops is decoded once and replayed from the spill file: the frames are exactly those of
     /// decoding it on every loop (checked losslessly: CRF 0, one thread).
     @Test func aLoopingClipReplayedFromItsSpillGivesTheSameFrames() async throws {

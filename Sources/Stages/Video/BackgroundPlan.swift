@@ -25,13 +25,31 @@ enum BackgroundLibrary {
         }
     }
 
-    /// Lowercased words of letters and digits, a trailing plural "s" dropped ("Octopuses" and "octopus" meet).
+    /// Lowercased words of letters and digits in a singular form, so that "Octopuses" meets "octopus",
+    /// "waves" "wave", "berries" "berry" and "glasses" "glass".
     static func tokens(_ text: String) -> Set<String> {
-        Set(text.lowercased().split { !($0.isLetter || $0.isNumber) }.map { word -> String in
-            var w = String(word)
-            if w.hasSuffix("es") && w.count > 4 { w.removeLast(2) } else if w.hasSuffix("s") && w.count > 3 { w.removeLast() }
-            return w
-        })
+        Set(text.lowercased().split { !($0.isLetter || $0.isNumber) }.map { singular(String($0)) })
+    }
+
+    /// Same word, or one a short ending longer than the other ("hous" of "houses" and "house").
+    static func sameWord(_ a: String, _ b: String) -> Bool {
+        if a == b { return true }
+        guard min(a.count, b.count) >= 4, abs(a.count - b.count) <= 2 else { return false }
+        return a.hasPrefix(b) || b.hasPrefix(a)
+    }
+
+    /// How many of the wanted words a file's name has.
+    static func score(_ name: Set<String>, _ wanted: Set<String>) -> Int {
+        wanted.filter { w in name.contains { sameWord($0, w) } }.count
+    }
+
+    static func singular(_ w: String) -> String {
+        guard w.count > 3 else { return w }
+        if w.hasSuffix("ies") && w.count > 4 { return String(w.dropLast(3)) + "y" }
+        for ending in ["sses", "shes", "ches", "xes", "zes", "uses"] where w.hasSuffix(ending) { return String(w.dropLast(2)) }
+        if w.hasSuffix("ss") || w.hasSuffix("us") || w.hasSuffix("is") { return w }
+        if w.hasSuffix("s") { return String(w.dropLast()) }
+        return w
     }
 
     /// A file for each paragraph: the most keyword words found in its name, then the least used so far, then
@@ -50,7 +68,7 @@ enum BackgroundLibrary {
         return keywords.map { words in
             let wanted = tokens(words.joined(separator: " "))
             let best = files.indices.min { a, b in
-                let sa = names[a].intersection(wanted).count, sb = names[b].intersection(wanted).count
+                let sa = score(names[a], wanted), sb = score(names[b], wanted)
                 if sa != sb { return sa > sb }
                 // Never the same picture twice in a row when there is another.
                 let ra = a == previous ? 1 : 0, rb = b == previous ? 1 : 0
@@ -95,7 +113,7 @@ extension BackgroundSource {
         case .library(let folder):
             sources = BackgroundLibrary.choose(from: BackgroundLibrary.files(in: folder), keywords: paragraphs.map(\.keywords))
                 .map(BackgroundLibrary.source(for:))
-        case .stored(name: nil): preconditionFailure("the stored library is resolved by the video stage first")
+        case .stored(name: nil): sources = paragraphs.map { _ in self }  // the renderer refuses it with a clear error
         default: sources = paragraphs.map { _ in self }
         }
         // The first starts the video; a paragraph with the same background as the one before continues it.
@@ -134,7 +152,7 @@ final class SequenceFiller: FrameFiller {
     func fill(_ frame: UnsafeMutablePointer<AVFrame>, index: Int, count: Int) throws {
         guard let s = segments.lastIndex(where: { $0.first <= index }) else { return }
         if current?.index != s {
-            if let c = current { end(c.filler) }
+            if let c = current { end(c.filler); current = nil }
             if let u = upcoming, u.index == s { current = u; upcoming = nil } else { current = (s, try make(segments[s].source, segments[s].frames)) }
         }
         if s + 1 < segments.count, upcoming == nil, index >= segments[s + 1].first - lead {

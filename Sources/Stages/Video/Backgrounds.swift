@@ -39,6 +39,9 @@ public indirect enum BackgroundSource: Sendable, Hashable {
         }
         if text.contains(",") {
             let parts = try text.split(separator: ",").map { try BackgroundSource(parsing: String($0).trimmingCharacters(in: .whitespaces)) }
+            guard parts.allSatisfy({ !$0.isPlural }) else {
+                throw StageFailure.permanent("background '\(text)': a list takes colours, images, clips and media:NAME, not folders or media:")
+            }
             guard parts.count > 1 else { self = parts.first ?? .default; return }
             self = .sequence(parts); return
         }
@@ -68,6 +71,15 @@ public indirect enum BackgroundSource: Sendable, Hashable {
         case .image(let url), .video(let url), .library(let url): return url.lastPathComponent
         case .sequence(let list): return list.map(\.label).joined(separator: ",")
         case .stored(let name): return MediaLibrary.scheme + (name ?? "")
+        }
+    }
+
+    /// Whether it names the media library, which the video stage fetches from the store before rendering.
+    public var isStored: Bool {
+        switch self {
+        case .stored: return true
+        case .sequence(let list): return list.contains { $0.isStored }
+        default: return false
         }
     }
 
@@ -216,6 +228,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     private var replayIndex = 0
     /// Pictures decoded from the clip so far (not counting spill replays): read once the render is over.
     private(set) var decodedFrames = 0
+    private var framesThisPass = 0
     // Shared between the prefetch thread and the renderer, under `cond`.
     private let cond = NSCondition()
     private var ready: [(time: Double, source: Source)] = []
@@ -231,16 +244,30 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     /// (see `LoopSpill`) when its frames fit `spillBudget` bytes in `scratch`.
     init(url: URL, width: Int, height: Int, fps: Int, duration: Double = 0, spillBudget: Int = 0, scratch: URL) throws {
         self.width = width; self.height = height; self.fps = Double(fps)
-        try av(avformat_open_input(&format, url.path, nil, nil), "open the background video")
-        try av(avformat_find_stream_info(format, nil), "read the background video")
-        var decoder: UnsafePointer<AVCodec>?
-        stream = try av(av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0), "find a video stream in the background")
+        // Opened into locals, freed here if anything fails (deinit does not run for a half-made object).
+        var format: UnsafeMutablePointer<AVFormatContext>?, codec: UnsafeMutablePointer<AVCodecContext>?
+        let stream: Int32
+        do {
+            try av(avformat_open_input(&format, url.path, nil, nil), "open the background video \(SafeName.file(url.lastPathComponent))")
+            try av(avformat_find_stream_info(format, nil), "read the background video")
+            var decoder: UnsafePointer<AVCodec>?
+            stream = try av(av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0), "find a video stream in the background")
+            codec = avcodec_alloc_context3(decoder)
+            try av(avcodec_parameters_to_context(codec, format!.pointee.streams[Int(stream)]!.pointee.codecpar), "background decoder")
+            codec!.pointee.thread_count = 1  // the prefetch thread is the parallelism
+            try av(avcodec_open2(codec, decoder, nil), "open the background decoder")
+        } catch {
+            avcodec_free_context(&codec)
+            avformat_close_input(&format)
+            var p: UnsafeMutablePointer<AVPacket>? = packet
+            av_packet_free(&p)
+            var f: UnsafeMutablePointer<AVFrame>? = decoded
+            av_frame_free(&f)
+            throw error
+        }
+        self.format = format; self.codec = codec; self.stream = stream
         let s = format!.pointee.streams[Int(stream)]!
         timeBase = av_q2d(s.pointee.time_base)
-        codec = avcodec_alloc_context3(decoder)
-        try av(avcodec_parameters_to_context(codec, s.pointee.codecpar), "background decoder")
-        codec!.pointee.thread_count = 1  // the prefetch thread is the parallelism
-        try av(avcodec_open2(codec, decoder, nil), "open the background decoder")
         // Scale to cover, then crop the centre.
         let sw = Double(codec!.pointee.width), sh = Double(codec!.pointee.height)
         let scale = max(Double(width) / sw, Double(height) / sh)
@@ -380,6 +407,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
                 let t = (pts == rf_av_nopts_value() ? lastPTS + 1 / fps : Double(pts) * timeBase)
                 lastPTS = t
                 decodedFrames += 1
+                framesThisPass += 1
                 return t + loopOffset
             }
             if rc == rf_averror_eof() {
@@ -390,6 +418,8 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
                     return 0
                 }
                 spill = nil
+                guard framesThisPass > 0 else { throw StageFailure.permanent("the background video has no picture to show") }
+                framesThisPass = 0
                 loopOffset += lastPTS + 1 / fps
                 lastPTS = 0
                 avcodec_flush_buffers(codec)

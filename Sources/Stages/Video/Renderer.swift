@@ -135,12 +135,18 @@ public struct VideoRenderer: Sendable {
         let writer = try MP4Writer(path: partial.path, options: .init(
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
             threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
+        guard !o.background.isStored else {
+            throw StageFailure.permanent("\(o.background.label): media library backgrounds are fetched by the video stage; give files here")
+        }
         let segments = o.background.isPlural ? o.background.segments(paragraphs: paragraphs, cues: cues, duration: videoEnd)
                                              : [BackgroundSegment(start: 0, source: o.background)]
         let background: any FrameFiller = segments.count == 1
             ? try filler(segments[0].source, frames: frames, options: o, scratch: partial.deletingLastPathComponent())
             : SequenceFiller(segments: segments, fps: o.fps, frames: frames) {
-                try filler($0, frames: $1, options: o, scratch: partial.deletingLastPathComponent())
+                // Two may be open at once (the one showing and the next): each gets half the spill budget.
+                var half = o
+                half.loopSpillBytes /= 2
+                return try filler($0, frames: $1, options: half, scratch: partial.deletingLastPathComponent())
             }
         defer { background.close() }
         var decodedBackground: Int? {

@@ -57,13 +57,14 @@ public enum SubtitleTiming {
     }
 
     /// When each paragraph starts being spoken: the start of the spoken word holding its first letter (matched
-    /// by letters and digits, like the cues).
+    /// by letters and digits, like the cues). One time a paragraph (one without letters, such as `***`, starts
+    /// with the next one); empty without words.
     public static func paragraphStarts(_ paragraphs: [String], words: [WordTiming]) -> [Double] {
         func letters(_ s: String) -> Int { s.lowercased().filter { $0.isLetter || $0.isNumber }.count }
+        guard !words.isEmpty else { return [] }
         var out: [Double] = [], spoken = 0, spokenLetters = 0, textLetters = 0
         for paragraph in paragraphs {
             let n = letters(paragraph)
-            guard n > 0, !words.isEmpty else { continue }
             while spoken < words.count - 1 && spokenLetters + letters(words[spoken].word) <= textLetters {
                 spokenLetters += letters(words[spoken].word)
                 spoken += 1

@@ -37,7 +37,16 @@ struct BackgroundPlanTests {
 
     @Test func theStoredLibraryFetchesOnlyTheFilesItsParagraphsChoose() async throws {
         let dir = temporaryDirectory("media")
-        let store = try DirectoryArtifactStore(root: dir.appendingPathComponent("store"))
+        try await storedLibrary(try DirectoryArtifactStore(root: dir.appendingPathComponent("store")), dir: dir)
+    }
+
+    @Test(.enabled(if: TestServices.available)) func theStoredLibraryWorksOnGridFS() async throws {
+        let store = try TestServices.mongoStore().1
+        for name in try await MediaLibrary.names(in: store) { try await MediaLibrary.remove(name, from: store) }
+        try await storedLibrary(store, dir: temporaryDirectory("media-gridfs"))
+    }
+
+    func storedLibrary(_ store: any ArtifactStore, dir: URL) async throws {
         let blank = dir.appendingPathComponent("blank")
         _ = FileManager.default.createFile(atPath: blank.path, contents: Data([1, 2, 3]))
         for name in ["coral-reef.png", "deep-ocean.mp4", "volcano.jpg"] { try await MediaLibrary.put(blank, name: name, in: store) }

@@ -227,7 +227,8 @@ public final class MongoJobStore: JobStore {
         for (stage, a) in i.artifacts { artifacts[stage.rawValue] = (try? document(a)) ?? .null }
         return [
             "_id": .string(i.id), "id": .string(i.id), "idea": .string(i.idea), "language": .string(i.language),
-            "target_seconds": .int(Int64(i.targetSeconds)), "status": .string(i.status.rawValue),
+            "target_seconds": .int(Int64(i.targetSeconds)), "background": i.background.map { .string($0) } ?? .null,
+            "status": .string(i.status.rawValue),
             "last_successful_step": i.lastSuccessfulStep.map { .string($0.rawValue) } ?? .null,
             "progress_percentage": .int(Int64(i.progressPercentage)),
             "current_step": i.currentStep.map { .string($0.rawValue) } ?? .null,
@@ -241,6 +242,7 @@ public final class MongoJobStore: JobStore {
         guard let id = d["_id"]?.stringValue ?? d["id"]?.stringValue else { throw StoreError.backend("idea without id") }
         var i = IdeaRecord(id: id, idea: d["idea"]?.stringValue ?? "", language: d["language"]?.stringValue ?? "en",
                            targetSeconds: EJSON.int(d["target_seconds"]) ?? 30, now: EJSON.readDate(d["created_at"]) ?? Date())
+        i.background = d["background"]?.stringValue
         i.status = d["status"]?.stringValue.flatMap(JobStatus.init(rawValue:)) ?? .queued
         i.lastSuccessfulStep = d["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:))
         i.progressPercentage = EJSON.int(d["progress_percentage"]) ?? 0

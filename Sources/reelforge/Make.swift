@@ -21,6 +21,8 @@ struct Make: AsyncParsableCommand {
     @Option(help: "Narration language: en or fr.") var lang = "en"
     @Option(help: "Target length in seconds (5-600).") var duration = 30
     @Option(help: "Folder of the embedded store.") var home = ".reelforge"
+    @Option(help: "The background, as REELFORGE_BACKGROUND: a colour, #TOP:#BOTTOM, an image, a clip, a folder, media:NAME, media: or a comma list.")
+    var background: String?
     @Flag(help: "Print a machine-readable summary instead of progress.") var json = false
 
     func validate() throws {
@@ -32,6 +34,7 @@ struct Make: AsyncParsableCommand {
     func run() async throws {
         var env = ProcessInfo.processInfo.environment
         if env["REELFORGE_LOG_LEVEL"] == nil { env["REELFORGE_LOG_LEVEL"] = "warning" }
+        if let background { env["REELFORGE_BACKGROUND"] = background }
         let config = try ReelForgeConfig.fromEnvironment(env)
         LoggingSetup.bootstrap(config)
         let display = ProgressDisplay(enabled: !json)

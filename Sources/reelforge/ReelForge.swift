@@ -50,12 +50,18 @@ struct Submit: AsyncParsableCommand {
     @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String
     @Option(help: "Narration language: en or fr.") var lang = "en"
     @Option(help: "Target length in seconds (5-600).") var duration = 30
+    @Option(help: "This video's background: #RRGGBB, #TOP:#BOTTOM, media:NAME, media: (chosen by keywords) or a comma list (default: the video worker's REELFORGE_BACKGROUND).")
+    var background: String?
     @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
+
+    func validate() throws {
+        if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
+    }
 
     func run() async throws {
         let d = try await Distributed.connect()
         let s: Operations.Submitted
-        do { s = try await d.operations.submit(idea: idea, language: lang, seconds: duration) } catch {
+        do { s = try await d.operations.submit(idea: idea, language: lang, seconds: duration, background: background) } catch {
             await d.close()
             throw error
         }

@@ -67,6 +67,45 @@ struct BackgroundPlanTests {
         }
     }
 
+    @Test func anIdeasBackgroundIsParsedWithoutTouchingTheFileSystem() throws {
+        for name in BackgroundChoice.colourNames { #expect(RGB(parsing: name) != nil, "\(name) is a colour the renderer knows") }
+        #expect(try BackgroundSource(choice: "#C81E1E") == .gradient(top: red, bottom: red))
+        #expect(try BackgroundSource(choice: "#C81E1E:#1E1EC8, media:reef.mp4")
+                == .sequence([.gradient(top: red, bottom: blue), .stored(name: "reef.mp4")]))
+        #expect(try BackgroundSource(choice: "media:") == .stored(name: nil))
+        #expect(throws: StageFailure.self) { try BackgroundSource(choice: "/etc/hosts") }
+    }
+
+    /// The video stage renders over the background the idea asked for, fetching it from the media library.
+    @Test func theVideoStageUsesTheIdeasOwnBackground() async throws {
+        let dir = temporaryDirectory("idea-background")
+        let store = try DirectoryArtifactStore(root: dir.appendingPathComponent("store"))
+        let (wav, speech) = try await MediaFixtures.narration("A video over the picture this idea asked for.", in: dir)
+        let timings = dir.appendingPathComponent("timings.json")
+        try JSONEncoder().encode(speech.words).write(to: timings)
+        let picture = dir.appendingPathComponent("orange.png")
+        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "color=c=0xE06010:s=320x320", "-frames:v", "1", picture.path])
+        try await MediaLibrary.put(picture, name: "orange.png", in: store)
+        var idea = IdeaRecord(id: "idea_bg", idea: "a picture", language: "en", targetSeconds: 5, now: Date())
+        idea.background = "media:orange.png"
+        idea.artifacts[.adapt] = StageArtifact(inline: ["text": .string("A video over the picture this idea asked for."), "cues": .array([])],
+                                               attempt: 1, producedAt: Date())
+        idea.artifacts[.audio] = StageArtifact(files: [
+            "narration.wav": try await store.put(id: "idea_bg.audio.narration.wav", name: "narration.wav", contentType: "audio/wav", from: wav),
+            "timings.json": try await store.put(id: "idea_bg.audio.timings.json", name: "timings.json", contentType: "application/json", from: timings),
+        ], attempt: 1, producedAt: Date())
+        var options = RenderOptions()
+        options.width = 320; options.height = 568
+        options.background = .gradient(top: blue, bottom: blue)  // the worker's own, overridden by the idea's
+        let work = dir.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        let output = try await VideoStageExecutor(renderer: VideoRenderer(options: options))
+            .run(StageInput(idea: idea, jobID: "job_bg", attempt: 1, workDir: work, artifacts: store), logger: testLogger())
+        let video = try #require(output.files["video.mp4"]?.url)
+        let p = try VideoFrames.pictures(in: video, at: [1.0])[0]
+        #expect(p.v(160, 100) > 170 && p.u(160, 100) < 110, "orange from the library, not the worker's blue")
+    }
+
     @Test func segmentsFollowParagraphsAndMergeRepeats() throws {
         let seq = BackgroundSource.sequence([.gradient(top: red, bottom: red), .gradient(top: blue, bottom: blue)])
         #expect(try BackgroundSource(parsing: "#C81E1E, #1E1EC8") == seq)

@@ -255,10 +255,12 @@ struct PipelineScenarioTests {
         let h = try await backend.harness().prepared()
         h.start()
         try await h.queue.publish(JobMessage(jobID: "job_ext1", ideaID: "idea_ext1", stage: .script,
-                                             newIdea: .init(text: "how owls see at night", language: "en", targetSeconds: 15)), to: .script)
+                                             newIdea: .init(text: "how owls see at night", language: "en", targetSeconds: 15,
+                                                            background: "media:owl.jpg")), to: .script)
         let idea = try await h.waitForStatus("idea_ext1", .completed)
         await h.stop()
         #expect(idea.idea == "how owls see at night" && idea.targetSeconds == 15)
+        #expect(idea.background == "media:owl.jpg", "the asked background is kept with the idea")
         await h.close()
     }
 

@@ -129,6 +129,23 @@ struct MessageCodecTests {
         let (body, headers) = codec.encode(m)
         #expect(headers[MessageHeader.attempt] == "3")
         #expect(try codec.decode(body: body, headers: headers) == m)
+        var withBackground = m
+        withBackground.newIdea?.background = "#102030:#000000,media:reef-01.mp4"
+        let encoded = codec.encode(withBackground)
+        #expect(try codec.decode(body: encoded.body, headers: encoded.headers) == withBackground)
+    }
+
+    /// What an idea may ask for as its background: never a path (a producer must not make a worker read its files).
+    @Test func ideaBackgroundsAreColoursOrMediaNamesOnly() {
+        for ok in ["#102030", "navy", "#102030:#000000", "media:", "media:reef-01.mp4", "teal, media:a.png,#FFFFFF"] {
+            #expect(BackgroundChoice.problem(ok) == nil, "\(ok)")
+        }
+        for bad in ["", "/etc/passwd", "clip.mp4", "media:../x.png", "media:.hidden", "media:a/b.png", "#12345", "red:blue:green",
+                    "media:,#000000", "#000000,", String(repeating: "#000000,", count: 80)] {
+            #expect(BackgroundChoice.problem(bad) != nil, "\(bad)")
+        }
+        let body = Array(#"{"job_id":"j","idea_id":"i","stage":"script","idea":"x","background":"/etc/passwd"}"#.utf8)
+        #expect(throws: MessageError.self) { try codec.decode(body: body, headers: [:]) }
     }
 
     @Test func attemptTravelsInOurHeaderOnly() throws {

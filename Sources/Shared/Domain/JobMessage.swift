@@ -20,8 +20,10 @@ public struct JobMessage: Sendable, Hashable {
         public var text: String
         public var language: String
         public var targetSeconds: Int
-        public init(text: String, language: String, targetSeconds: Int) {
-            self.text = text; self.language = language; self.targetSeconds = targetSeconds
+        /// The background the idea asks for (`BackgroundChoice`); nil for the worker's own.
+        public var background: String?
+        public init(text: String, language: String, targetSeconds: Int, background: String? = nil) {
+            self.text = text; self.language = language; self.targetSeconds = targetSeconds; self.background = background
         }
     }
 
@@ -93,6 +95,7 @@ public struct JobMessageCodec: Sendable {
             object["idea"] = .string(n.text)
             object["language"] = .string(n.language)
             object["duration_seconds"] = .int(Int64(n.targetSeconds))
+            if let b = n.background { object["background"] = .string(b) }
         }
         var headers = [
             MessageHeader.attempt: String(m.attempt), MessageHeader.stage: m.stage.rawValue,
@@ -144,7 +147,13 @@ public struct JobMessageCodec: Sendable {
                 }
                 seconds = n
             }
-            newIdea = .init(text: trimmed, language: language, targetSeconds: seconds)
+            var background: String?
+            if let b = o["background"] {
+                guard let s = b.stringValue else { throw .wrongType(field: "background", expected: "a string") }
+                if let problem = BackgroundChoice.problem(s) { throw .wrongType(field: "background", expected: "a colour, gradient or media: name (\(problem))") }
+                background = s
+            }
+            newIdea = .init(text: trimmed, language: language, targetSeconds: seconds, background: background)
         }
 
         let attempt = try Self.headerInt(headers, MessageHeader.attempt, default: 1, range: 1...1_000)

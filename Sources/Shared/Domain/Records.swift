@@ -62,6 +62,8 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     public var idea: String
     public var language: String
     public var targetSeconds: Int
+    /// The background the idea asked for (`BackgroundChoice`); nil for the video worker's own.
+    public var background: String?
     public var status: JobStatus
     public var lastSuccessfulStep: Checkpoint?
     public var progressPercentage: Int

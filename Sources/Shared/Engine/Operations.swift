@@ -20,15 +20,17 @@ public struct Operations: Sendable {
     }
 
     /// Stores a new idea and its job, then enqueues its first stage.
-    public func submit(idea text: String, language: String = "en", seconds: Int = 30) async throws -> Submitted {
-        let (idea, job) = try await create(idea: text, language: language, seconds: seconds)
+    public func submit(idea text: String, language: String = "en", seconds: Int = 30, background: String? = nil) async throws -> Submitted {
+        let (idea, job) = try await create(idea: text, language: language, seconds: seconds, background: background)
         try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
-                                           newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds)), to: .script)
+                                           newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds,
+                                                          background: background)), to: .script)
         return Submitted(ideaID: idea.id, jobID: job.jobID)
     }
 
     /// Checks an idea and stores it with its job, without enqueueing anything.
-    public func create(idea text: String, language: String = "en", seconds: Int = 30) async throws -> (IdeaRecord, JobRecord) {
+    public func create(idea text: String, language: String = "en", seconds: Int = 30,
+                       background: String? = nil) async throws -> (IdeaRecord, JobRecord) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw ConfigError.invalid("idea", "is empty") }
         guard trimmed.count <= JobMessageCodec.maxIdeaCharacters else {
@@ -36,8 +38,10 @@ public struct Operations: Sendable {
         }
         guard ["en", "fr"].contains(language) else { throw ConfigError.invalid("--lang", "must be en or fr") }
         guard (5...600).contains(seconds) else { throw ConfigError.invalid("--duration", "must be 5 to 600 seconds") }
+        if let background, let problem = BackgroundChoice.problem(background) { throw ConfigError.invalid("--background", problem) }
         let now = Date()
-        let idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)
+        var idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)
+        idea.background = background
         let job = JobRecord(jobID: Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
         try await store.create(idea: idea, job: job)
         return (idea, job)

@@ -338,7 +338,11 @@ public final class StageRunner: Sendable {
         }
         guard let new = message.newIdea else { return nil }
         let now = Date()
-        let idea = IdeaRecord(id: message.ideaID, idea: new.text, language: new.language, targetSeconds: new.targetSeconds, now: now)
+        let idea = {
+            var i = IdeaRecord(id: message.ideaID, idea: new.text, language: new.language, targetSeconds: new.targetSeconds, now: now)
+            i.background = new.background
+            return i
+        }()
         let job = JobRecord(jobID: message.jobID, ideaID: message.ideaID, startFrom: message.stage,
                             maxRetries: settings.retry.maxRetries, now: now)
         do {

@@ -74,6 +74,20 @@ public indirect enum BackgroundSource: Sendable, Hashable {
         }
     }
 
+    /// A background an idea asked for (`BackgroundChoice`): colours, gradients and media library files only,
+    /// parsed without looking at the file system.
+    public init(choice text: String) throws {
+        if let problem = BackgroundChoice.problem(text) { throw StageFailure.permanent("the idea's background \(problem)") }
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let sources = try parts.map { part -> BackgroundSource in
+            if part.hasPrefix(MediaLibrary.scheme) { return try BackgroundSource(parsing: part) }
+            let colours = part.split(separator: ":").compactMap { RGB(parsing: String($0)) }
+            guard let top = colours.first else { throw StageFailure.permanent("the idea's background '\(part)' is not a colour") }
+            return .gradient(top: top, bottom: colours.last!)
+        }
+        self = sources.count == 1 ? sources[0] : .sequence(sources)
+    }
+
     /// Whether it names the media library, which the video stage fetches from the store before rendering.
     public var isStored: Bool {
         switch self {

@@ -23,6 +23,7 @@ public struct VideoStageExecutor: StageExecutor {
         let paragraphs = Self.paragraphs(adapted: adapted, script: try? input.inline(of: .script), words: words)
         // Backgrounds from the shared media library are fetched into the work folder first.
         var options = renderer.options
+        if let asked = input.idea.background { options.background = try BackgroundSource(choice: asked) }
         options.background = try await MediaLibrary.resolve(options.background, paragraphs: paragraphs, store: input.artifacts,
                                                             into: input.workDir.appendingPathComponent("media"))
         let result = try await VideoRenderer(options: options).render(audio: audio, cues: timed, paragraphs: paragraphs, to: out,

@@ -1,0 +1,40 @@
+/// The background an idea may ask for when it is submitted. Only what needs no worker-local file: a colour,
+/// a `#TOP:#BOTTOM` gradient, a file of the shared media library (`media:NAME`) or the whole library chosen from
+/// by keywords (`media:`), or a comma-separated list of colours and media files. A path is never accepted from
+/// a message: a producer must not make a worker read its own files.
+public enum BackgroundChoice {
+    public static let maxLength = 512
+
+    /// Nil when `text` is acceptable, else why not.
+    public static func problem(_ text: String) -> String? {
+        guard !text.isEmpty, text.count <= maxLength else { return "must be 1 to \(maxLength) characters" }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for part in parts {
+            if part == "media:" || part == "media:*" {
+                if parts.count > 1 { return "media: (the whole library) cannot be one item of a list" }
+                continue
+            }
+            if part.hasPrefix("media:") {
+                let name = String(part.dropFirst(6))
+                guard !name.hasPrefix("."), name.count <= 120, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
+                    return "'\(part)' is not a media name (letters, digits, '.', '_' and '-')"
+                }
+                continue
+            }
+            let colours = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard (1...2).contains(colours.count), colours.allSatisfy({ isColour(String($0)) }) else {
+                return "'\(part)' is not a colour (#RRGGBB), a #TOP:#BOTTOM gradient or media:NAME (paths are not accepted)"
+            }
+        }
+        return nil
+    }
+
+    /// The colour names a background may use besides `#RRGGBB`.
+    public static let colourNames: Set<String> = ["black", "white", "navy", "teal", "purple", "gray"]
+
+    /// `#RRGGBB` or one of `colourNames`.
+    public static func isColour(_ s: String) -> Bool {
+        if s.hasPrefix("#") { return s.count == 7 && s.dropFirst().allSatisfy(\.isHexDigit) }
+        return colourNames.contains(s.lowercased())
+    }
+}

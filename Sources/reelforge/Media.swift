@@ -78,7 +78,7 @@ struct Media: AsyncParsableCommand {
             do {
                 for n in names {
                     let name = n.hasPrefix(MediaLibrary.scheme) ? String(n.dropFirst(MediaLibrary.scheme.count)) : n
-                    guard MediaLibrary.isValidName(name) else { throw ValidationError("'\(n)' is not a media name") }
+                    guard BackgroundChoice.isMediaName(name) else { throw ValidationError("'\(n)' is not a media name") }
                     try await MediaLibrary.remove(name, from: store)
                     print("removed \(MediaLibrary.scheme)\(name)")
                 }

@@ -15,10 +15,7 @@ public enum BackgroundChoice {
                 continue
             }
             if part.hasPrefix("media:") {
-                let name = String(part.dropFirst(6))
-                guard !name.hasPrefix("."), name.count <= 120, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }) else {
-                    return "'\(part)' is not a media name (letters, digits, '.', '_' and '-')"
-                }
+                guard isMediaName(String(part.dropFirst(6))) else { return "'\(part)' is not a media name (\(mediaNameRule))" }
                 continue
             }
             let colours = part.split(separator: ":", omittingEmptySubsequences: false)
@@ -27,6 +24,14 @@ public enum BackgroundChoice {
             }
         }
         return nil
+    }
+
+    public static let mediaNameRule = "1 to 120 letters, digits, '.', '_' and '-', not starting with '.'"
+
+    /// A name of the shared media library: a plain file name, never a path.
+    public static func isMediaName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 120 && !name.hasPrefix(".")
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 
     /// The colour names a background may use besides `#RRGGBB`.

@@ -19,10 +19,7 @@ enum BackgroundLibrary {
     /// The folder's images and clips, by name (hidden files left out).
     static func files(in folder: URL) -> [URL] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { !$0.hasPrefix(".") }.sorted().map { folder.appendingPathComponent($0) }.filter {
-            let ext = $0.pathExtension.lowercased()
-            return BackgroundSource.imageExtensions.contains(ext) || BackgroundSource.videoExtensions.contains(ext)
-        }
+        return names.filter { !$0.hasPrefix(".") && BackgroundSource.isMediaFile($0) }.sorted().map { folder.appendingPathComponent($0) }
     }
 
     /// Lowercased words of letters and digits in a singular form, so that "Octopuses" meets "octopus",
@@ -60,21 +57,16 @@ enum BackgroundLibrary {
 
     /// The same choice over file names; gives indices into `fileNames`.
     static func choose(names fileNames: [String], keywords: [[String]]) -> [Int] {
-        let files = fileNames
-        guard !files.isEmpty else { return [] }
-        let names = files.map { tokens(($0 as NSString).deletingPathExtension) }
-        var used = [Int](repeating: 0, count: files.count)
+        guard !fileNames.isEmpty else { return [] }
+        let names = fileNames.map { tokens(($0 as NSString).deletingPathExtension) }
+        var used = [Int](repeating: 0, count: fileNames.count)
         var previous: Int?
         return keywords.map { words in
             let wanted = tokens(words.joined(separator: " "))
-            let best = files.indices.min { a, b in
-                let sa = score(names[a], wanted), sb = score(names[b], wanted)
-                if sa != sb { return sa > sb }
-                // Never the same picture twice in a row when there is another.
-                let ra = a == previous ? 1 : 0, rb = b == previous ? 1 : 0
-                if ra != rb { return ra < rb }
-                if used[a] != used[b] { return used[a] < used[b] }
-                return a < b
+            let scores = names.map { score($0, wanted) }
+            // Best score; then never the same picture twice in a row when there is another; then least used; then name.
+            let best = fileNames.indices.min {
+                (-scores[$0], $0 == previous ? 1 : 0, used[$0], $0) < (-scores[$1], $1 == previous ? 1 : 0, used[$1], $1)
             }!
             used[best] += 1
             previous = best
@@ -82,9 +74,6 @@ enum BackgroundLibrary {
         }
     }
 
-    static func source(for file: URL) -> BackgroundSource {
-        BackgroundSource.imageExtensions.contains(file.pathExtension.lowercased()) ? .image(file) : .video(file)
-    }
 }
 
 extension BackgroundSource {
@@ -112,7 +101,7 @@ extension BackgroundSource {
         case .sequence(let list): sources = paragraphs.indices.map { list[$0 % list.count] }
         case .library(let folder):
             sources = BackgroundLibrary.choose(from: BackgroundLibrary.files(in: folder), keywords: paragraphs.map(\.keywords))
-                .map(BackgroundLibrary.source(for:))
+                .map(BackgroundSource.file)
         case .stored(name: nil): sources = paragraphs.map { _ in self }  // the renderer refuses it with a clear error
         default: sources = paragraphs.map { _ in self }
         }
@@ -137,7 +126,8 @@ final class SequenceFiller: FrameFiller {
     private var current: (index: Int, filler: any FrameFiller)?
     private var upcoming: (index: Int, filler: any FrameFiller)?
     /// Pictures decoded from video segments that have ended.
-    private(set) var decodedFrames = 0
+    private var decodedCount: Int?
+    var decodedFrames: Int? { decodedCount }
 
     init(segments: [BackgroundSegment], fps: Int, frames: Int,
          make: @escaping (BackgroundSource, _ frames: Int) throws -> any FrameFiller) {
@@ -163,7 +153,7 @@ final class SequenceFiller: FrameFiller {
 
     private func end(_ filler: any FrameFiller) {
         filler.close()
-        if let v = filler as? VideoFiller { decodedFrames += v.decodedFrames }
+        if let n = filler.decodedFrames { decodedCount = (decodedCount ?? 0) + n }
     }
 
     func close() {

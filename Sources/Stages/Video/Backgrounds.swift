@@ -27,13 +27,24 @@ public indirect enum BackgroundSource: Sendable, Hashable {
     static let imageExtensions: Set<String> = ["png", "jpg", "jpeg", "webp", "bmp", "tif", "tiff"]
     static let videoExtensions: Set<String> = ["mp4", "mov", "m4v", "mkv", "webm", "avi"]
 
+    /// Whether a file name has an image or video extension.
+    static func isMediaFile(_ name: String) -> Bool {
+        let ext = (name as NSString).pathExtension.lowercased()
+        return imageExtensions.contains(ext) || videoExtensions.contains(ext)
+    }
+
+    /// An image or a clip, by the file's extension.
+    static func file(_ url: URL) -> BackgroundSource {
+        imageExtensions.contains(url.pathExtension.lowercased()) ? .image(url) : .video(url)
+    }
+
     /// `#RRGGBB`, a colour name, `#TOP:#BOTTOM` for a gradient, a path to an image or a video, a folder of them
     /// (a library), or several of these separated by commas (a sequence).
     public init(parsing text: String) throws {
         if text.hasPrefix(MediaLibrary.scheme) && !text.contains(",") {
             let name = String(text.dropFirst(MediaLibrary.scheme.count))
-            guard name.isEmpty || name == "*" || MediaLibrary.isValidName(name) else {
-                throw StageFailure.permanent("'\(text)' is not a media name (letters, digits, '.', '_' and '-')")
+            guard name.isEmpty || name == "*" || BackgroundChoice.isMediaName(name) else {
+                throw StageFailure.permanent("'\(text)' is not a media name (\(BackgroundChoice.mediaNameRule))")
             }
             self = .stored(name: name.isEmpty || name == "*" ? nil : name); return
         }
@@ -61,7 +72,7 @@ public indirect enum BackgroundSource: Sendable, Hashable {
             }
             self = .library(url); return
         }
-        if Self.imageExtensions.contains(url.pathExtension.lowercased()) { self = .image(url) } else { self = .video(url) }
+        self = Self.file(url)
     }
 
     /// A short name for logs: the file name, or the colours.
@@ -113,12 +124,16 @@ protocol FrameFiller: AnyObject {
     /// so a frame whose buffer still holds the previous picture need not be filled whole. Nil otherwise.
     var restorer: ((UnsafeMutablePointer<AVFrame>, _ x: Int, _ y: Int, _ width: Int, _ height: Int) -> Void)? { get }
     func close()
+    /// Pictures decoded from video clips (a looping clip replayed from its spill counts once); nil without
+    /// clips. Read after `close()`.
+    var decodedFrames: Int? { get }
 }
 
 extension FrameFiller {
     var restorer: ((UnsafeMutablePointer<AVFrame>, Int, Int, Int, Int) -> Void)? { nil }
     /// Ends any work of the filler's own (threads); called once the render is over, however it ended.
     func close() {}
+    var decodedFrames: Int? { nil }
 }
 
 /// A picture kept as yuv420p planes. Rows are padded to 64 bytes and the planes have spare bytes at the end,
@@ -241,8 +256,9 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     private var spilled = false
     private var replayIndex = 0
     /// Pictures decoded from the clip so far (not counting spill replays): read once the render is over.
-    private(set) var decodedFrames = 0
+    private var decodedCount = 0
     private var framesThisPass = 0
+    var decodedFrames: Int? { decodedCount }
     // Shared between the prefetch thread and the renderer, under `cond`.
     private let cond = NSCondition()
     private var ready: [(time: Double, source: Source)] = []
@@ -420,7 +436,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
                 let pts = decoded.pointee.best_effort_timestamp
                 let t = (pts == rf_av_nopts_value() ? lastPTS + 1 / fps : Double(pts) * timeBase)
                 lastPTS = t
-                decodedFrames += 1
+                decodedCount += 1
                 framesThisPass += 1
                 return t + loopOffset
             }
@@ -480,7 +496,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     }
 }
 
-/// A PNG of one composed frame (yuv420p → RGB once with libswscale, written by MagickWand).
+/// A PNG of one composed frame (yuv420p → RGB once with libswscale, PNG-encoded by libavcodec).
 enum Thumbnail {
     /// A thumbnail being written on a thread of its own, from a reference to the frame (the renderer's next
     /// frame then gets a buffer of its own), so the frame loop does not wait for the PNG.

@@ -10,10 +10,6 @@ public enum MediaLibrary {
     /// The `<idea>` part of the ids (no idea id has this form: they are `idea_<hex>`).
     public static let owner = "media"
 
-    public static func isValidName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 120 && !name.hasPrefix(".") && name == SafeName.file(name)
-    }
-
     public static func id(_ name: String) -> String { "\(owner).\(name)" }
 
     public static func contentType(_ name: String) -> String {
@@ -31,9 +27,8 @@ public enum MediaLibrary {
     /// Stores a file under `name` (replacing one of that name).
     @discardableResult
     public static func put(_ file: URL, name: String, in store: any ArtifactStore) async throws -> ArtifactRef {
-        guard isValidName(name) else { throw StageFailure.permanent("'\(name)' is not a media name (letters, digits, '.', '_' and '-')") }
-        let ext = (name as NSString).pathExtension.lowercased()
-        guard BackgroundSource.imageExtensions.contains(ext) || BackgroundSource.videoExtensions.contains(ext) else {
+        guard BackgroundChoice.isMediaName(name) else { throw StageFailure.permanent("'\(name)' is not a media name (\(BackgroundChoice.mediaNameRule))") }
+        guard BackgroundSource.isMediaFile(name) else {
             throw StageFailure.permanent("'\(name)' is neither an image nor a video by its extension")
         }
         return try await store.put(id: id(name), name: name, contentType: contentType(name), from: file)
@@ -41,10 +36,7 @@ public enum MediaLibrary {
 
     /// The names in the library, sorted.
     public static func names(in store: any ArtifactStore) async throws -> [String] {
-        try await store.list(ideaID: owner).map { String($0.dropFirst(owner.count + 1)) }.filter {
-            let ext = ($0 as NSString).pathExtension.lowercased()
-            return BackgroundSource.imageExtensions.contains(ext) || BackgroundSource.videoExtensions.contains(ext)
-        }.sorted()
+        try await store.list(ideaID: owner).map { String($0.dropFirst(owner.count + 1)) }.filter(BackgroundSource.isMediaFile).sorted()
     }
 
     public static func remove(_ name: String, from store: any ArtifactStore) async throws {
@@ -57,7 +49,7 @@ public enum MediaLibrary {
                                into folder: URL) async throws -> BackgroundSource {
         switch source {
         case .stored(let name?):
-            return BackgroundLibrary.source(for: try await fetch(name, store: store, into: folder))
+            return BackgroundSource.file(try await fetch(name, store: store, into: folder))
         case .stored(name: nil):
             let names = try await names(in: store)
             guard !names.isEmpty else { throw StageFailure.permanent("the media library is empty: add files with 'reelforge media put'") }
@@ -65,7 +57,7 @@ public enum MediaLibrary {
             var files: [String: BackgroundSource] = [:]
             var list: [BackgroundSource] = []
             for i in chosen {
-                if files[names[i]] == nil { files[names[i]] = BackgroundLibrary.source(for: try await fetch(names[i], store: store, into: folder)) }
+                if files[names[i]] == nil { files[names[i]] = BackgroundSource.file(try await fetch(names[i], store: store, into: folder)) }
                 list.append(files[names[i]]!)
             }
             return list.count == 1 ? list[0] : .sequence(list)

@@ -89,17 +89,33 @@ public enum VideoFrames {
         defer { avcodec_free_context(&codec) }
         try av(avcodec_parameters_to_context(codec, format!.pointee.streams[Int(stream)]!.pointee.codecpar), "decoder parameters")
         try av(avcodec_open2(codec, decoder, nil), "open the video decoder")
-        var packet = av_packet_alloc(), frame = av_frame_alloc()
-        defer { av_packet_free(&packet); av_frame_free(&frame) }
+        // `held` keeps the last decoded picture (a reference, no copy) until the next one shows whether it is
+        // the one asked for: only pictures that are an answer get copied out.
+        var packet = av_packet_alloc(), frame = av_frame_alloc(), held = av_frame_alloc()
+        defer { av_packet_free(&packet); av_frame_free(&frame); av_frame_free(&held) }
 
         let wanted = times.enumerated().sorted { $0.element < $1.element }
         var found = [DecodedPicture?](repeating: nil, count: times.count)
         var next = 0
-        var previous: DecodedPicture?
-        // A frame shows from its timestamp until the next one's: the picture for time t is the last one at or before t.
-        func offer(_ picture: DecodedPicture?) {
-            while next < wanted.count, let p = previous, picture == nil || picture!.time > wanted[next].element + 1e-6 {
-                found[wanted[next].offset] = p
+        var heldTime: Double?
+        var heldCopy: DecodedPicture?
+        func copy(_ f: AVFrame, time: Double) -> DecodedPicture {
+            let w = Int(f.width), h = Int(f.height)
+            func plane(_ p: UnsafeMutablePointer<UInt8>, _ stride: Int32, _ pw: Int, _ ph: Int) -> [UInt8] {
+                var out = [UInt8](repeating: 0, count: pw * ph)
+                out.withUnsafeMutableBufferPointer { o in for r in 0..<ph { memcpy(o.baseAddress! + r * pw, p + r * Int(stride), pw) } }
+                return out
+            }
+            return DecodedPicture(time: time, width: w, height: h, luma: plane(f.data.0!, f.linesize.0, w, h),
+                                  cb: plane(f.data.1!, f.linesize.1, w / 2, h / 2), cr: plane(f.data.2!, f.linesize.2, w / 2, h / 2))
+        }
+        // A frame shows from its timestamp until the next one's: the picture for time t is the last one at or
+        // before t. `nextTime` is the new frame's time (nil at the end).
+        func answer(before nextTime: Double?) {
+            guard let t = heldTime else { return }
+            while next < wanted.count, nextTime == nil || nextTime! > wanted[next].element + 1e-6 {
+                if heldCopy == nil { heldCopy = copy(held!.pointee, time: t) }
+                found[wanted[next].offset] = heldCopy
                 next += 1
             }
         }
@@ -109,21 +125,13 @@ public enum VideoFrames {
                 if rc == rf_averror_eagain() { return true }
                 if rc == rf_averror_eof() { return false }
                 try av(rc, "decode")
-                let f = frame!.pointee
-                guard f.format == AV_PIX_FMT_YUV420P.rawValue else { throw AVError(code: -1, what: "not a yuv420p video") }
-                let w = Int(f.width), h = Int(f.height)
-                let t = Double(f.best_effort_timestamp) * timeBase
-                // Only pictures that may be asked for are copied.
-                guard next < wanted.count else { continue }
-                func plane(_ p: UnsafeMutablePointer<UInt8>, _ stride: Int32, _ pw: Int, _ ph: Int) -> [UInt8] {
-                    var out = [UInt8](repeating: 0, count: pw * ph)
-                    out.withUnsafeMutableBufferPointer { o in for r in 0..<ph { memcpy(o.baseAddress! + r * pw, p + r * Int(stride), pw) } }
-                    return out
-                }
-                let picture = DecodedPicture(time: t, width: w, height: h, luma: plane(f.data.0!, f.linesize.0, w, h),
-                                             cb: plane(f.data.1!, f.linesize.1, w / 2, h / 2), cr: plane(f.data.2!, f.linesize.2, w / 2, h / 2))
-                offer(picture)
-                previous = picture
+                guard frame!.pointee.format == AV_PIX_FMT_YUV420P.rawValue else { throw AVError(code: -1, what: "not a yuv420p video") }
+                let t = Double(frame!.pointee.best_effort_timestamp) * timeBase
+                answer(before: t)
+                av_frame_unref(held)
+                av_frame_move_ref(held, frame)
+                heldTime = t
+                heldCopy = nil
             }
         }
         reading: while next < wanted.count {
@@ -140,7 +148,7 @@ public enum VideoFrames {
                 if try !take() { break reading }
             }
         }
-        offer(nil)
+        answer(before: nil)
         return try found.map { try $0 ?? { throw AVError(code: -1, what: "no picture at the times asked") }() }
     }
 }

@@ -95,14 +95,15 @@ public struct VideoRenderer: Sendable {
         case .video(let url):
             return try VideoFiller(url: url, width: o.width, height: o.height, fps: o.fps, duration: Double(frames) / Double(o.fps),
                                    spillBudget: o.loopSpillBytes, scratch: scratch)
-        case .sequence, .library: preconditionFailure("a plural background is cut into segments first")
-        case .stored(let name):
-            throw StageFailure.permanent("the stored background \(MediaLibrary.scheme)\(name ?? "") is fetched by the video stage; give a file here")
+        case .sequence, .library, .stored: preconditionFailure("plural and stored backgrounds are resolved before rendering")
         }
     }
 
     static func renderBlocking(audio: URL, cues: [TimedCue], paragraphs: [ParagraphTiming], output: URL, thumbnail: URL?,
                                options o: RenderOptions, progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
+        guard !o.background.isStored else {
+            throw StageFailure.permanent("\(o.background.label): media library backgrounds are fetched by the video stage; give files here")
+        }
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
         // AAC at the narration's own rate and channel count (mono speech stays mono: half the encoding work),
@@ -135,9 +136,6 @@ public struct VideoRenderer: Sendable {
         let writer = try MP4Writer(path: partial.path, options: .init(
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
             threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
-        guard !o.background.isStored else {
-            throw StageFailure.permanent("\(o.background.label): media library backgrounds are fetched by the video stage; give files here")
-        }
         let segments = o.background.isPlural ? o.background.segments(paragraphs: paragraphs, cues: cues, duration: videoEnd)
                                              : [BackgroundSegment(start: 0, source: o.background)]
         let background: any FrameFiller = segments.count == 1
@@ -149,10 +147,6 @@ public struct VideoRenderer: Sendable {
                 return try filler($0, frames: $1, options: half, scratch: partial.deletingLastPathComponent())
             }
         defer { background.close() }
-        var decodedBackground: Int? {
-            background.close()
-            return (background as? VideoFiller)?.decodedFrames ?? (background as? SequenceFiller)?.decodedFrames
-        }
         let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
         var warnings: [String] = []
         let (_, missingFonts) = o.subtitles.resolveFont()
@@ -219,7 +213,7 @@ public struct VideoRenderer: Sendable {
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")
         return RenderResult(frames: frames, duration: videoEnd, warnings: warnings, thumbnail: thumbnail,
-                            backgroundFramesDecoded: decodedBackground, backgrounds: segments.map { ($0.start, $0.source) })
+                            backgroundFramesDecoded: { background.close(); return background.decodedFrames }(), backgrounds: segments.map { ($0.start, $0.source) })
     }
 }
 

@@ -42,11 +42,13 @@ public struct RuleBasedAdapter: Sendable {
         var t = normalize(text)
         t = stripMarkdown(t)
         t = speakAddresses(t, fr: fr)
-        t = removeEmoji(t)
+        t = replace(t, #"[0-9#*]\x{FE0F}?\x{20E3}"#) { _ in "" }  // keycaps (1️⃣) before the numbers are read
         t = expandAbbreviations(t, fr: fr)
         t = numbers(t, fr: fr)
         t = expandSymbols(t, fr: fr)
-        t = tidy(t, fr: fr)
+        // The subtitles keep the emojis; the voice does not read them.
+        let display = tidy(t, fr: fr)
+        t = tidy(removeEmoji(t), fr: fr)
 
         let speech: String
         switch pauseStyle {
@@ -57,7 +59,7 @@ public struct RuleBasedAdapter: Sendable {
             speech = "<speak>" + escaped.replacingOccurrences(of: "\n\n", with: " <break time=\"400ms\"/> ") + "</speak>"
         case .elevenlabs: speech = t.replacingOccurrences(of: "\n\n", with: " <break time=\"0.4s\"/> ")
         }
-        return AdaptedScript(text: t, speechText: speech, cues: cues(for: t), language: language)
+        return AdaptedScript(text: t, speechText: speech, cues: cues(for: display), language: language)
     }
 
     // MARK: - Cues
@@ -87,7 +89,7 @@ public struct RuleBasedAdapter: Sendable {
         // Merge short neighbours when they still fit in one cue.
         var merged: [String] = []
         for p in phrases {
-            if let last = merged.last, last.count + 1 + p.count <= maxCharactersPerLine, !last.hasSuffix(".") {
+            if let last = merged.last, last.count + 1 + p.count <= maxCharactersPerLine, !endsSentence(last) {
                 merged[merged.count - 1] = last + " " + p
             } else { merged.append(p) }
         }
@@ -104,6 +106,13 @@ public struct RuleBasedAdapter: Sendable {
             for i in stride(from: 0, to: lines.count, by: 2) { fitted.append(lines[i..<min(i + 2, lines.count)].joined(separator: " ")) }
         }
         return fitted.enumerated().map { i, text in Cue(index: i + 1, text: text, lines: wrap(text)) }
+    }
+
+    /// True when `phrase` ends a sentence (its end mark may be followed by closing quotes or brackets, or an emoji):
+    /// the voice pauses there, so the next phrase starts a new cue.
+    private func endsSentence(_ phrase: String) -> Bool {
+        guard let mark = phrase.last(where: { $0.isLetter || $0.isNumber || ".!?…".contains($0) }) else { return false }
+        return ".!?…".contains(mark)
     }
 
     /// A line fits when it is within the limit or is a single word longer than the limit.
@@ -223,8 +232,7 @@ public struct RuleBasedAdapter: Sendable {
     }
 
     private func removeEmoji(_ text: String) -> String {
-        let t = replace(text, #"[0-9#*]\x{FE0F}?\x{20E3}"#) { _ in "" }  // keycaps: 1️⃣
-        let kept = t.unicodeScalars.filter { s in
+        let kept = text.unicodeScalars.filter { s in
             let v = s.value
             if v == 0x200D || v == 0x20E3 || (0xFE00...0xFE0F).contains(v) || (0xE0020...0xE007F).contains(v) { return false }
             if v == 0xA9 || v == 0xAE { return false }

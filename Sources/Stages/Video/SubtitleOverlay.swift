@@ -100,6 +100,7 @@ struct CueOverlay: Sendable {
 final class SubtitleRasterizer: Sendable {
     let style: SubtitleStyle
     let fontPath: String?
+    let fallback: FontFallback
     let frameWidth: Int, frameHeight: Int
     static let genesisOnce: Void = MagickWandGenesis()
 
@@ -108,6 +109,7 @@ final class SubtitleRasterizer: Sendable {
         self.style = style
         self.frameWidth = frameWidth; self.frameHeight = frameHeight
         fontPath = style.resolveFont().path
+        fallback = FontFallback.shared(primary: fontPath)
     }
 
     /// Lines that fit the width between the margins, at most `maxLines` (the rest is cut with an ellipsis).
@@ -131,10 +133,28 @@ final class SubtitleRasterizer: Sendable {
         return out
     }
 
+    /// The width of `s` drawn with `draw`'s settings, each run in its own font.
     func textWidth(_ s: String, wand: OpaquePointer, draw: OpaquePointer) -> Double {
-        guard let m = MagickQueryFontMetrics(wand, draw, s) else { return Double(s.count) * style.fontSize * 0.6 }
+        fallback.runs(s).reduce(0) { $0 + runWidth($1, wand: wand, draw: draw) }
+    }
+
+    private func runWidth(_ run: FontFallback.Run, wand: OpaquePointer, draw: OpaquePointer) -> Double {
+        if let font = run.font { DrawSetFont(draw, font) }
+        defer { if run.font != nil, let fontPath { DrawSetFont(draw, fontPath) } }
+        guard let m = MagickQueryFontMetrics(wand, draw, run.text) else { return Double(run.text.count) * style.fontSize * 0.6 }
         defer { MagickRelinquishMemory(m) }
         return m[4]
+    }
+
+    /// Draws `s` from (x, y) on `d`, each run in its own font (`measure` holds the same settings for measuring).
+    private func annotate(_ d: OpaquePointer, _ x: Double, _ y: Double, _ s: String, wand: OpaquePointer, measure: OpaquePointer) {
+        var x = x
+        for run in fallback.runs(s) {
+            if let font = run.font ?? fontPath { DrawSetFont(d, font) }
+            DrawAnnotation(d, x, y, run.text)
+            x += runWidth(run, wand: wand, draw: measure)
+        }
+        if let fontPath { DrawSetFont(d, fontPath) }
     }
 
     /// Draws a cue; with `highlight` (a word's index among the cue's words) and a highlight colour in the style,
@@ -210,11 +230,11 @@ final class SubtitleRasterizer: Sendable {
                     let before = words[..<j].joined(separator: " "), word = words[j], after = words[(j + 1)...].joined(separator: " ")
                     let through = words[...j].joined(separator: " ")
                     let wordX = x + textWidth(through, wand: wand, draw: draw) - textWidth(word, wand: wand, draw: draw)
-                    if !before.isEmpty { DrawAnnotation(d, x, y, before) }
-                    if !after.isEmpty { DrawAnnotation(d, x + w - textWidth(after, wand: wand, draw: draw), y, after) }
+                    if !before.isEmpty { annotate(d, x, y, before, wand: wand, measure: draw) }
+                    if !after.isEmpty { annotate(d, x + w - textWidth(after, wand: wand, draw: draw), y, after, wand: wand, measure: draw) }
                     markedRun = (wordX, y, word)
                 } else {
-                    DrawAnnotation(d, x, y, line)
+                    annotate(d, x, y, line, wand: wand, measure: draw)
                 }
                 wordsBefore += words.count
             }
@@ -225,7 +245,7 @@ final class SubtitleRasterizer: Sendable {
                 DrawSetGravity(m, UndefinedGravity)
                 DrawSetFillColor(m, marked)
                 DrawSetStrokeWidth(m, 0)
-                DrawAnnotation(m, run.x, run.y, run.word)
+                annotate(m, run.x, run.y, run.word, wand: wand, measure: draw)
                 guard MagickDrawImage(wand, m) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
             }
         }

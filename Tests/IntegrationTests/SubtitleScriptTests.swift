@@ -35,4 +35,13 @@ struct SubtitleScriptTests {
         }
         #expect(try textPixels(out, at: 2.2) == 0, "a cue of nothing visible draws nothing")
     }
+
+    /// The voice does not read emojis, but the subtitles show them; a phrase with nothing to say never stands alone.
+    @Test(arguments: [("en", "Coffee ☕ is great! 🎉 Drink it slowly 🐙."), ("fr", "Pourquoi les pieuvres ont trois cœurs ? 🐙 ? Voilà 🎉 !")])
+    func emojisAreShownNotSpoken(_ language: String, _ script: String) {
+        let adapted = RuleBasedAdapter().adapt(script, language: language)
+        let shown = adapted.cues.map(\.text).joined(separator: " ")
+        for emoji in ["🎉", "🐙"] { #expect(shown.contains(emoji) && !adapted.text.contains(emoji), "\(adapted.cues)") }
+        #expect(adapted.cues.allSatisfy { $0.text.contains { $0.isLetter } }, "\(adapted.cues.map(\.text))")
+    }
 }

@@ -86,10 +86,13 @@ public struct RuleBasedAdapter: Sendable {
                 if !current.isEmpty { phrases.append(current) }
             }
         }
-        // Merge short neighbours when they still fit in one cue.
+        // Merge short neighbours when they still fit in one cue; a phrase with nothing to say (a lone "?", an
+        // emoji) always joins the one before it.
         var merged: [String] = []
         for p in phrases {
-            if let last = merged.last, last.count + 1 + p.count <= maxCharactersPerLine, !endsSentence(last) {
+            if let last = merged.last, !p.contains(where: { $0.isLetter || $0.isNumber }) {
+                merged[merged.count - 1] = last + " " + p
+            } else if let last = merged.last, last.count + 1 + p.count <= maxCharactersPerLine, !endsSentence(last) {
                 merged[merged.count - 1] = last + " " + p
             } else { merged.append(p) }
         }
@@ -235,11 +238,14 @@ public struct RuleBasedAdapter: Sendable {
         let kept = text.unicodeScalars.filter { s in
             let v = s.value
             if v == 0x200D || v == 0x20E3 || (0xFE00...0xFE0F).contains(v) || (0xE0020...0xE007F).contains(v) { return false }
-            if v == 0xA9 || v == 0xAE { return false }
-            let p = s.properties
-            return !(p.isEmojiPresentation || (p.isEmoji && v >= 0x2000))
+            return !(v == 0xA9 || v == 0xAE || Self.isEmoji(s))
         }
         return String(String.UnicodeScalarView(kept))
+    }
+
+    /// An emoji picture (not a digit or a # that may start an emoji sequence).
+    static func isEmoji(_ s: Unicode.Scalar) -> Bool {
+        s.properties.isEmojiPresentation || (s.properties.isEmoji && s.value >= 0x2000)
     }
 
     // MARK: - Abbreviations
@@ -903,7 +909,8 @@ public struct RuleBasedAdapter: Sendable {
         // Handles and hashtags are read as their word; other marks and symbols are not read at all.
         t = replace(t, #"(?<![\p{L}\d])[@#](?=[\p{L}\d])"#) { _ in "" }
         t = replace(t, #"[#*_`|^<>\[\]{}\\←→↑↓⇒⟶]"#) { _ in " " }
-        t = String(String.UnicodeScalarView(t.unicodeScalars.filter { $0.properties.generalCategory != .otherSymbol }))
+        // Emojis stay for the subtitles (the voice's text drops them later).
+        t = String(String.UnicodeScalarView(t.unicodeScalars.filter { $0.properties.generalCategory != .otherSymbol || Self.isEmoji($0) }))
         return t
     }
 

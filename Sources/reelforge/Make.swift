@@ -8,14 +8,18 @@ struct Make: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a video from an idea on this machine alone (embedded store, no broker, no database server).",
         discussion: """
-        Runs script → adapt → audio → video in this process, keeping checkpoints in an SQLite file under --home.
-        Running the same command again (or 'make --resume IDEA_ID') after a crash, kill -9 or Ctrl-C resumes at the
-        stage that did not finish and skips the ones that did. The providers are the workers': offline by default
-        (the template script, espeak-ng), or those REELFORGE_SCRIPT_PROVIDER and REELFORGE_TTS_PROVIDER name; the
-        adapter is rule-based and the video is rendered here. Writes OUT/<slug>-<idea-id>/: video.mp4,
-        thumbnail.png, subtitles.srt and .vtt, script.txt and .json, narration.wav. REELFORGE_FAILPOINTS,
-        REELFORGE_RETRY_DELAYS, the REELFORGE_VIDEO_* variables and the other settings of 'reelforge env' apply
-        as for the workers.
+        Runs script → adapt → audio → video in this process, keeping checkpoints in an SQLite file under --home. \
+        Running the same command again (or 'make --resume IDEA_ID') after a crash, kill -9 or Ctrl-C resumes at the \
+        stage that did not finish and skips the ones that did.
+
+        The providers are the workers': offline by default (the template script, espeak-ng), or those that \
+        REELFORGE_SCRIPT_PROVIDER and REELFORGE_TTS_PROVIDER name; the adapter is rule-based and the video is \
+        rendered here. REELFORGE_FAILPOINTS, REELFORGE_RETRY_DELAYS, the REELFORGE_VIDEO_* variables and the other \
+        settings of 'reelforge env' apply as for the workers.
+
+        Writes OUT/<slug>-<idea-id>/: video.mp4, thumbnail.png, subtitles.srt and .vtt, script.txt and .json, \
+        narration.wav. Usage errors (an invalid option, an idea that is blank, too long, holds control characters \
+        or has no word in Latin script) exit with 64, a video not made with 1.
         """)
 
     @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String?

@@ -46,6 +46,13 @@ struct CLIUsageTests {
         #expect(!output.contains("Missing value"))
     }
 
+    @Test func makeHelpSaysWhichProvidersApply() async throws {
+        let (help, status) = try await run(["make", "--help"])
+        #expect(status == 0)
+        #expect(!help.contains("Offline providers are used"), "\(help)")
+        #expect(help.contains("REELFORGE_SCRIPT_PROVIDER") && help.contains("REELFORGE_TTS_PROVIDER") && help.contains("thumbnail.png"), "\(help)")
+    }
+
     @Test func resumingAnIdeaTheStoreDoesNotHoldIsAUsageError() async throws {
         let (output, status) = try await run(["make", "--resume", "idea_nowhere", "--home", home])
         #expect(status == 64 && output.contains("--resume"), "\(output)")

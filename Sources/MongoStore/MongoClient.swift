@@ -23,6 +23,12 @@ public final class MongoClient: @unchecked Sendable {
     public init(uri text: String, defaultDatabase: String = "reelforge", threads: Int = 4, timeoutMS: Int32 = 5000) throws {
         _ = Self.initialised
         redactedURI = Redactor.shared.redact(text)
+        // libmongoc splits user information at the first '@': a raw '@' in a password would reach the host name,
+        // and the rest of the password its error messages.
+        if let start = text.range(of: "://")?.upperBound,
+           text[start...].prefix(while: { $0 != "/" && $0 != "?" }).filter({ $0 == "@" }).count > 1 {
+            throw ConfigError.invalid("MONGODB_URI", "has a raw '@' in its user name or password (\(redactedURI)): write it as %40")
+        }
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(text, &error) else {
             throw ConfigError.invalid("MONGODB_URI", "is not a MongoDB URI (\(redactedURI)): \(Self.message(&error))")

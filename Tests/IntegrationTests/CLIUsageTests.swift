@@ -70,6 +70,22 @@ struct CLIUsageTests {
         }
     }
 
+    /// Passwords with a raw '@' (percent-encoding forgotten) are never shown, not even in part.
+    @Test func aRawAtInAPasswordNeverShows() async throws {
+        let uris = [
+            ["MONGODB_URI": "mongodb://app:Pa55@q7Z@127.0.0.1:1/reelforge", "AMQP_URL": "amqp://rtuser:Rb77%40k9W@127.0.0.1:1/"],
+            ["MONGODB_URI": "mongodb://app:Pa55%40q7Z@127.0.0.1:1/reelforge", "AMQP_URL": "amqp://rtuser:Rb77@k9W@127.0.0.1:1/"],
+            ["MONGODB_URI": "mongodb://app:Pa55%40q7Z@127.0.0.1:1/reelforge", "AMQP_URL": "amqp://rtuser:Rb77%40k9W@127.0.0.1:1/"],
+        ]
+        for env in uris {
+            let (output, status) = try await run(["status"], env: env.merging(["REELFORGE_LOG_LEVEL": "debug"]) { $1 })
+            #expect(status == 1, "\(output)")
+            let lower = output.lowercased()
+            #expect(!["pa55", "q7z", "rb77", "k9w"].contains { lower.contains($0) }, "\(output)")
+            #expect(output.contains("MONGODB_URI") || output.contains("AMQP_URL") || output.contains("cannot reach"), "\(output)")
+        }
+    }
+
     @Test func statusDlqAndMediaReadTheEmbeddedStoreWithHome() async throws {
         let failed = try await make(["why cats purr", "--duration", "5"], env: ["REELFORGE_FAILPOINTS": "audio=fatal"])
         #expect(failed.status == 1, "\(failed.output)")

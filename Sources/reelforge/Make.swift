@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Shared
+import Stages
 import WorkerRuntime
 
 struct Make: AsyncParsableCommand {
@@ -34,7 +35,10 @@ struct Make: AsyncParsableCommand {
 
     func validate() throws {
         if (idea == nil) == (resume == nil) { throw ValidationError("name an idea, or pass --resume IDEA_ID") }
-        try validateIdea(idea, lang: lang, duration: duration, background: nil)  // make also takes files: checked at run
+        try validateIdea(idea, lang: lang, duration: duration, background: nil)
+        if let background {  // make also takes this machine's files and folders
+            do { _ = try BackgroundSource(parsing: background) } catch let f as StageFailure { throw ValidationError("--background: \(f.message)") }
+        }
     }
 
     func run() async throws {

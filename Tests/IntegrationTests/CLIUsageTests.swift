@@ -35,6 +35,7 @@ struct CLIUsageTests {
         (["make", "why cats purr", "--duration", "-5"], "--duration must be 5 to 600 seconds"),
         (["make", "why cats purr", "--lang", "de"], "--lang must be en or fr"),
         (["submit", "why cats purr", "--background", "/etc/passwd"], "--background"),
+        (["make", "why cats purr", "--background", "/nowhere/clip.mp4"], "--background"),
     ]
 
     @Test(arguments: usageErrors)

@@ -40,7 +40,7 @@ let package = Package(
 
         // Backends: thin Swift over the C libraries, each implementing a port of Shared.
         .target(name: "RabbitMQBroker", dependencies: ["Shared", "CRabbitMQ"]),
-        .target(name: "MongoStore", dependencies: ["Shared", "CMongoC"]),
+        .target(name: "MongoStore", dependencies: ["Shared", "CMongoC", .product(name: "Logging", package: "swift-log")]),
         .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
         // Stage providers (offline ones here; real ones behind the same ports).

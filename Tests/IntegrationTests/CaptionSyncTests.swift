@@ -87,6 +87,17 @@ struct CaptionSyncTests {
         #expect(problems.isEmpty, "\(problems.joined(separator: "\n"))\n\(SubtitleTiming.srt(cues))")
     }
 
+    /// The en and fr voices cannot read Chinese: they skip the word (the subtitles still show it) instead of
+    /// spelling it out as "Chinese letter …", and the word keeps a time inside the speech.
+    @Test func wordsTheVoiceCannotReadAreSkippedNotSpelled() async throws {
+        let dir = temporaryDirectory("skip")
+        let with = try await EspeakSynthesizer().speak("The word 你好你好 means hello.", language: "en", workDir: dir)
+        let without = try await EspeakSynthesizer().speak("The word means hello.", language: "en", workDir: dir)
+        #expect(abs(with.pcm.duration - without.pcm.duration) < 0.25, "\(with.pcm.duration) s against \(without.pcm.duration) s")
+        let timed = try #require(with.words.first { $0.word == "你好你好" })
+        #expect(timed.start > 0 && timed.start < with.pcm.duration)
+    }
+
     /// Whatever words a voice returns (dropped, merged, split, cut short, a stray one), every word of the text is
     /// shown, in order, and the cues keep to the speech around them.
     @Test func everyWordIsShownWhateverTheVoiceReturned() {

@@ -52,13 +52,18 @@ public enum IdeaText {
 
     /// A letter in one of the Latin blocks, or a digit (the adapter reads numbers as words).
     static func isSpeakable(_ s: Unicode.Scalar) -> Bool {
-        if ("0"..."9").contains(s) { return true }
-        guard s.properties.isAlphabetic else { return false }
-        return latinBlocks.contains { $0.contains(s.value) }
+        ("0"..."9").contains(s) || (s.properties.isAlphabetic && isLatin(s))
+    }
+
+    /// In one of the Latin blocks: what the offline voices (en, fr) read. The voice stage skips words with
+    /// letters outside them rather than spell them out.
+    public static func isLatin(_ s: Unicode.Scalar) -> Bool {
+        latinBlocks.contains { $0.contains(s.value) }
     }
 
     static let latinBlocks: [ClosedRange<UInt32>] = [
         0x41...0x5A, 0x61...0x7A,  // Basic Latin
+        0xAA...0xAA, 0xBA...0xBA,  // ª and º
         0xC0...0x24F,              // Latin-1 Supplement letters, Latin Extended-A and -B
         0x1E00...0x1EFF,           // Latin Extended Additional
         0x2C60...0x2C7F, 0xA720...0xA7FF, 0xAB30...0xAB6F,  // Latin Extended-C, -D, -E

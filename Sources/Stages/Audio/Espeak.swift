@@ -170,16 +170,9 @@ struct SpeechMarkup {
         return starts
     }
 
-    /// True when every letter of `word` is a Latin letter (Basic Latin to Latin Extended-B, IPA, Latin Extended
-    /// Additional, Latin Extended-C/D/E and the fullwidth forms).
+    /// True when every letter of `word` is a Latin one (`IdeaText`'s rule for what the offline voices read).
     static func speakableInLatin(_ word: String) -> Bool {
-        word.unicodeScalars.allSatisfy { s in
-            guard s.properties.isAlphabetic else { return true }
-            switch s.value {
-            case 0...0x2AF, 0x1D00...0x1DBF, 0x1E00...0x1EFF, 0x2C60...0x2C7F, 0xA720...0xA7FF, 0xAB30...0xAB6F, 0xFF21...0xFF5A: return true
-            default: return false
-            }
-        }
+        word.unicodeScalars.allSatisfy { !$0.properties.isAlphabetic || IdeaText.isLatin($0) }
     }
 
     static func escape(_ s: String) -> String {

@@ -125,7 +125,8 @@ enum StoreContract {
         let payload = Data((0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })  // several GridFS chunks
         try payload.write(to: file)
         let prefix = "idea_\(UUID().uuidString.prefix(6))"
-        let ref = try await store.put(id: "\(prefix).audio.narration.wav", name: "narration.wav", contentType: "audio/wav", from: file)
+        let narration = ArtifactKey.artifact(ideaID: prefix, stage: .audio, name: "narration.wav")
+        let ref = try await store.put(id: narration, name: "narration.wav", contentType: "audio/wav", from: file)
         #expect(ref.size == payload.count)
         let out = dir.appendingPathComponent("out.bin")
         try await store.get(id: ref.id, to: out)
@@ -135,11 +136,44 @@ enum StoreContract {
         _ = try await store.put(id: ref.id, name: "narration.wav", contentType: "audio/wav", from: file)
         try await store.get(id: ref.id, to: out)
         #expect(try Data(contentsOf: out) == Data("second".utf8))
-        _ = try await store.put(id: "\(prefix).video.video.mp4", name: "video.mp4", contentType: "video/mp4", from: file)
-        #expect(try await store.list(ideaID: prefix) == ["\(prefix).audio.narration.wav", "\(prefix).video.video.mp4"])
+        let video = ArtifactKey.artifact(ideaID: prefix, stage: .video, name: "video.mp4")
+        _ = try await store.put(id: video, name: "video.mp4", contentType: "video/mp4", from: file)
+        #expect(try await store.list(ideaID: prefix) == [narration, video])
         try await store.delete(id: ref.id)
-        #expect(try await store.list(ideaID: prefix) == ["\(prefix).video.video.mp4"])
+        #expect(try await store.list(ideaID: prefix) == [video])
         await #expect(throws: (any Error).self) { try await store.get(id: ref.id, to: out) }
+        try await namespaces(store, dir: dir)
+    }
+
+    static func namespaces(_ store: any ArtifactStore, dir: URL) async throws {
+        func put(_ id: String, _ text: String) async throws {
+            let file = dir.appendingPathComponent("put.bin")
+            try Data(text.utf8).write(to: file)
+            _ = try await store.put(id: id, name: "f", contentType: "application/octet-stream", from: file)
+        }
+        func read(_ id: String) async throws -> String {
+            let file = dir.appendingPathComponent("read.bin")
+            try await store.get(id: id, to: file)
+            return String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        }
+        let ideaVideo = ArtifactKey.artifact(ideaID: "media", stage: .video, name: "video.mp4")
+        let mediaVideo = ArtifactKey.media("video.video.mp4")
+        try await put(ideaVideo, "the video of the idea called media")
+        try await put(mediaVideo, "a library clip")
+        try await put(ArtifactKey.artifact(ideaID: "media_video", stage: .video, name: "video.mp4"), "a neighbour idea")
+        #expect(try await store.list(.media) == [mediaVideo], "the media library lists its own files only")
+        #expect(try await store.list(ideaID: "media") == [ideaVideo], "an idea lists its own files only")
+        #expect(try await read(ideaVideo) == "the video of the idea called media")
+        #expect(try await read(mediaVideo) == "a library clip")
+        // Ids of the old flat scheme (`<idea>.<stage>.<name>`, `media.<name>`) are in no namespace: never written.
+        for old in ["media.video.video.mp4", "media.video.mp4", "\(UUID().uuidString.prefix(6)).video.video.mp4", "idea/../media/x.png",
+                    "media/a/b.png", "idea/x/nostage/f.txt"] {
+            await #expect(throws: StoreError.self, "\(old) must not be writable") { try await put(old, "x") }
+        }
+        #expect(try await store.list(.media) == [mediaVideo])
+        try await store.delete(id: mediaVideo)
+        #expect(try await store.list(.media) == [])
+        #expect(try await read(ideaVideo) == "the video of the idea called media")
     }
 }
 

@@ -255,7 +255,7 @@ public final class StageRunner: Sendable {
                 let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
                 var refs: [String: ArtifactRef] = [:]
                 for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
-                    let id = SafeName.artifactID(ideaID: ideaID, stage: stage, name: name)
+                    let id = ArtifactKey.artifact(ideaID: ideaID, stage: stage, name: name)
                     refs[name] = try await infra(log) {
                         try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url)
                     }
@@ -490,5 +490,5 @@ public struct StagedResult: Codable, Sendable {
     public var artifact: StageArtifact
     public var costs: [CostEntry]
     public static let name = "result.json"
-    public static func id(ideaID: String, stage: Stage) -> String { SafeName.artifactID(ideaID: ideaID, stage: stage, name: name) }
+    public static func id(ideaID: String, stage: Stage) -> String { ArtifactKey.artifact(ideaID: ideaID, stage: stage, name: name) }
 }

@@ -4,12 +4,15 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case duplicate(String)
     case notFound(String)
     case backend(String)
+    /// A request no store can carry out (an artifact id outside the namespaces of `ArtifactKey`).
+    case invalid(String)
 
     public var description: String {
         switch self {
         case .duplicate(let s): return "already exists: \(s)"
         case .notFound(let s): return "not found: \(s)"
         case .backend(let s): return "store: \(s)"
+        case .invalid(let s): return "invalid: \(s)"
         }
     }
 }
@@ -80,6 +83,12 @@ public protocol ArtifactStore: Sendable {
     func put(id: String, name: String, contentType: String, from file: URL) async throws -> ArtifactRef
     func get(id: String, to file: URL) async throws
     func delete(id: String) async throws
-    /// Ids of the files stored for an idea (ids are `<idea>.<stage>.<name>`), sorted.
-    func list(ideaID: String) async throws -> [String]
+    /// Ids of the files stored in one namespace (an idea's, or the media library), sorted; never an id of
+    /// another namespace nor one from before `ArtifactKey`.
+    func list(_ scope: ArtifactScope) async throws -> [String]
+}
+
+extension ArtifactStore {
+    /// Ids of the files stored for an idea, sorted.
+    public func list(ideaID: String) async throws -> [String] { try await list(.idea(ideaID)) }
 }

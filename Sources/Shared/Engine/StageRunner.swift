@@ -228,7 +228,8 @@ public final class StageRunner: Sendable {
         if let fresh = try await infra(log, { try await self.store.idea(ideaID) }) { idea = fresh }
         if idea.isDone(stage) {
             try await infra(log) { try await self.store.release(jobID: jobID, stage: stage, owner: self.settings.workerID) }
-            log.info("skipping \(stage) (already done by another delivery)")
+            log.info("skipping \(stage) (already done by another delivery, or by another job of this idea)")
+            try await advance(job: job, after: stage, log: log, force: false)
             try await ackOrDrop(delivery, source: source, log: log)
             return
         }
@@ -297,14 +298,19 @@ public final class StageRunner: Sendable {
             return
         }
 
-        if let next = stage.next {
-            try await forward(job: job, to: next, log: log, force: true)
-        } else {
-            try await infra(log) { try await self.store.markCompleted(jobID: jobID, ideaID: ideaID, at: Date()) }
-            log.info("job complete: video_generated")
-            onEvent(.completed(jobID: jobID, ideaID: ideaID))
-        }
+        try await advance(job: job, after: stage, log: log, force: true)
         try await ackOrDrop(delivery, source: source, log: log)
+    }
+
+    /// After `stage` is done: the job's next stage is enqueued (again only when `force`), or the job completes.
+    private func advance(job: JobRecord, after stage: Stage, log: Logger, force: Bool) async throws {
+        if let next = stage.next {
+            try await forward(job: job, to: next, log: log, force: force)
+        } else {
+            try await infra(log) { try await self.store.markCompleted(jobID: job.jobID, ideaID: job.ideaID, at: Date()) }
+            log.info("job complete: video_generated")
+            onEvent(.completed(jobID: job.jobID, ideaID: job.ideaID))
+        }
     }
 
     // MARK: Steps
@@ -346,8 +352,11 @@ public final class StageRunner: Sendable {
         let job = JobRecord(jobID: message.jobID, ideaID: message.ideaID, startFrom: message.stage,
                             maxRetries: settings.retry.maxRetries, now: now)
         do {
-            try await infra(log) { try await self.store.create(idea: idea, job: job) }
-            log.info("created idea \(idea.id) and job \(job.jobID) from the message")
+            if try await infra(log, { try await self.store.create(idea: idea, job: job) }) {
+                log.info("created idea \(idea.id) and job \(job.jobID) from the message")
+            } else {
+                log.info("created job \(job.jobID) for the existing idea \(idea.id) (the stored idea is kept as it is)")
+            }
         } catch StoreError.duplicate {
             // Created meanwhile by a duplicate delivery: load it.
         }

@@ -289,7 +289,14 @@ public final class StageRunner: Sendable {
         } catch is SimulatedCrash {
             throw SimulatedCrash()
         } catch let error as LeaseLost {
+            // The run that took the stage over may be another job's: come back later, when the checkpoint says
+            // what is left for this job (as while waiting for a lease).
             log.warning("\(error)")
+            var later = message
+            later.leaseWaits += 1
+            later.newIdea = nil
+            let again = later
+            try await infra(log) { try await self.queue.publishDelayed(again, stage: stage, delay: self.settings.retry.allDelays.first!) }
             try await ackOrDrop(delivery, source: source, log: log)
             return
         } catch {
@@ -364,36 +371,28 @@ public final class StageRunner: Sendable {
         return (j, i)
     }
 
-    private struct LeaseLost: Error, CustomStringConvertible {
-        var stage: Stage
-        var description: String { "lost the lease on \(stage) to another worker: abandoning this run" }
-    }
-
-    /// Runs the executor while renewing the lease; stops it if the lease is lost.
+    /// Runs the executor while renewing the lease; the executor stops at its safe points once the lease is lost,
+    /// and its output is returned only while the lease is still this run's.
     private func runLeased(_ executor: any StageExecutor, idea: IdeaRecord, job: JobRecord, attempt: Int, dir: URL, log: Logger) async throws -> StageOutput {
         let onEvent = self.onEvent
         let stage = executor.stage, jobID = job.jobID
         let input = StageInput(idea: idea, jobID: jobID, attempt: attempt, workDir: dir, artifacts: artifacts,
                                progress: { f, detail in onEvent(.progress(jobID: jobID, stage: stage, fraction: f, detail: detail)) })
-        let renewEvery = settings.leaseDuration / 3
+        let keeper = LeaseKeeper(store: store, jobID: jobID, stage: stage, owner: settings.workerID,
+                                 duration: settings.leaseDuration, logger: log)
         return try await withThrowingTaskGroup(of: StageOutput?.self) { group in
-            group.addTask { try await executor.run(input, logger: log) }
             group.addTask {
-                while true {
-                    try await Task.sleep(for: renewEvery)
-                    let until = Date().addingTimeInterval(self.settings.leaseDuration.seconds)
-                    do {
-                        if try await !self.store.renew(jobID: job.jobID, stage: executor.stage, owner: self.settings.workerID, until: until) {
-                            throw LeaseLost(stage: executor.stage)
-                        }
-                    } catch let e as LeaseLost { throw e } catch is CancellationError { throw CancellationError() } catch {
-                        log.warning("could not renew the lease (will try again): \(Redactor.shared.redact("\(error)"))")
-                    }
-                }
+                try await withTaskCancellationHandler {
+                    try await StageSafePoint.$current.withValue(keeper) { try await executor.run(input, logger: log) }
+                } onCancel: { keeper.cancel() }
             }
+            group.addTask { try await keeper.keepRenewed(); return nil }
             defer { group.cancelAll() }
             while let result = try await group.next() {
-                if let output = result { return output }
+                if let output = result {
+                    try await keeper.confirm()
+                    return output
+                }
             }
             throw CancellationError()
         }

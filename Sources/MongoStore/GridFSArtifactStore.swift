@@ -2,8 +2,10 @@ import CMongoC
 import Foundation
 import Shared
 
-/// Binary artifacts in a GridFS bucket (default `artifacts`). File ids are ours (`<idea>.<stage>.<name>`), so a
-/// stage that runs again replaces its file instead of adding a second one.
+/// Binary artifacts in a GridFS bucket (default `artifacts`). File ids are ours (`ArtifactKey`: `idea/<idea>/<stage>/<name>`
+/// or `media/<name>`), so a stage that runs again replaces its file instead of adding a second one. Each file's
+/// `metadata.namespace` (`idea` or `media`) and `metadata.idea_id` say where it belongs; listing filters on them,
+/// so files from before the namespaces (no `metadata.namespace`) are never listed.
 public final class GridFSArtifactStore: ArtifactStore {
     public let client: MongoClient
     public let bucket: String
@@ -16,9 +18,13 @@ public final class GridFSArtifactStore: ArtifactStore {
         let size = (try FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
         let path = file.path
         let bucketName = bucket
-        let ideaID = id.split(separator: ".", maxSplits: 1).first.map(String.init) ?? id
-        let meta = JSONValue.object(["metadata": ["name": .string(name), "content_type": .string(contentType),
-                                                  "idea_id": .string(ideaID)]]).jsonText
+        guard let scope = ArtifactKey.scope(of: id) else {
+            throw StoreError.invalid("artifact id \(SafeName.file(id)) is outside the idea/ and media/ namespaces")
+        }
+        var metadata = Self.filter(scope)
+        metadata["name"] = .string(name)
+        metadata["content_type"] = .string(contentType)
+        let meta = JSONValue.object(["metadata": .object(metadata)]).jsonText
         try await client.withBucket(bucketName) { client, b in
             Self.deleteFile(bucket: b, client: client, id: id, bucketName: bucketName)
             guard let source = mongoc_stream_file_new_for_path(path, O_RDONLY, 0) else {
@@ -82,8 +88,18 @@ public final class GridFSArtifactStore: ArtifactStore {
         try await client.withBucket(bucket) { client, b in Self.deleteFile(bucket: b, client: client, id: id, bucketName: name) }
     }
 
-    public func list(ideaID: String) async throws -> [String] {
-        let filter = JSONValue.object(["metadata.idea_id": .string(ideaID)]).jsonText
+    /// The metadata that places a file in its namespace.
+    static func filter(_ scope: ArtifactScope) -> [String: JSONValue] {
+        switch scope {
+        case .idea(let id): return ["namespace": "idea", "idea_id": .string(id)]
+        case .media: return ["namespace": "media"]
+        }
+    }
+
+    public func list(_ scope: ArtifactScope) async throws -> [String] {
+        var query: [String: JSONValue] = [:]
+        for (key, value) in Self.filter(scope) { query["metadata." + key] = value }
+        let filter = JSONValue.object(query).jsonText
         return try await client.withBucket(bucket) { _, b in
             let f = try MongoClient.bson(filter)
             defer { bson_destroy(f) }
@@ -92,7 +108,8 @@ public final class GridFSArtifactStore: ArtifactStore {
             var ids: [String] = []
             var doc: OpaquePointer?
             while mongoc_cursor_next(cursor, &doc) {
-                if let doc, let v = try? MongoClient.jsonValue(of: doc), let id = v["_id"]?.stringValue { ids.append(id) }
+                if let doc, let v = try? MongoClient.jsonValue(of: doc), let id = v["_id"]?.stringValue,
+                   ArtifactKey.scope(of: id) == scope { ids.append(id) }
             }
             var error = bson_error_t()
             if mongoc_cursor_error(cursor, &error) { throw StoreError.backend("GridFS find: \(MongoClient.message(&error))") }

@@ -51,11 +51,16 @@ public final class MongoJobStore: JobStore {
 
     // MARK: JobStore
 
-    public func create(idea: IdeaRecord, job: JobRecord) async throws {
+    @discardableResult
+    public func create(idea: IdeaRecord, job: JobRecord) async throws -> Bool {
+        var new = true
         do { try await insert(ideas, Self.document(idea)) } catch StoreError.duplicate {
-            // The idea exists (a duplicate delivery, or a crash between the two inserts): the job decides.
+            // The idea exists (another job of it, a duplicate delivery, or a crash between the two inserts): the
+            // job decides.
+            new = false
         }
         try await insert(jobs, Self.document(job))
+        return new
     }
 
     public func idea(_ id: String) async throws -> IdeaRecord? {
@@ -75,46 +80,65 @@ public final class MongoJobStore: JobStore {
     }
 
     public func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult {
-        // Three plain conditional updates instead of one `$or`: each is atomic on its own, and plain filters
-        // behave the same on every server that speaks the protocol. A lease is free when there is none, when it
-        // expired, or when it is on another stage.
-        let others: [JSONValue] = Stage.allCases.filter { $0 != stage }.map { .string($0.rawValue) }
-        let conditions: [JSONValue] = [
-            ["lease": nil],
-            ["lease.expires_at": ["$lt": EJSON.date(now)]],
-            ["lease.stage": ["$in": .array(others)]],
-        ]
-        for condition in conditions {
-            var query = condition.objectValue ?? [:]
-            query["_id"] = .string(jobID)
-            let reply = try await client.command(JSONValue.object([
-                "findAndModify": .string(jobs),
-                "query": .object(query),
-                "update": [
-                    "$set": ["lease": Self.document(Lease(stage: stage, owner: owner, expiresAt: until)),
-                             "status": "processing", "updated_at": EJSON.date(now)],
-                    "$inc": [.init(stringLiteral: "attempts.\(stage.rawValue)"): 1],
-                ],
-                "new": true,
-            ]).jsonText)
-            guard let doc = reply["value"], doc != .null else { continue }
-            let job = try Self.job(from: doc)
-            guard job.jobID == jobID else {
-                throw StoreError.backend("findAndModify on \(jobID) returned job \(job.jobID): the server ignored the filter")
+        // The lease lives on the idea (`leases.<stage>`), so that two jobs of one idea never run a stage at once.
+        // Two plain conditional updates instead of one `$or`: each is atomic on its own, and plain filters behave
+        // the same on every server that speaks the protocol. A stage's lease is free when there is none or when
+        // it expired.
+        let field = "leases.\(stage.rawValue)"
+        let lease = Lease(stage: stage, owner: owner, expiresAt: until, jobID: jobID)
+        for _ in 0..<10 {
+            guard let ideaID = try await self.job(jobID)?.ideaID else { return .missing }
+            for condition: JSONValue in [[.init(stringLiteral: field): nil], [.init(stringLiteral: field + ".expires_at"): ["$lt": EJSON.date(now)]]] {
+                var query = condition.objectValue ?? [:]
+                query["_id"] = .string(ideaID)
+                let taken = try await findAndModify(ideas, .object(query), [
+                    "$set": [.init(stringLiteral: field): Self.document(lease), "status": "processing",
+                             "current_step": .string(stage.rawValue), "updated_at": EJSON.date(now)],
+                ])
+                guard taken != nil else { continue }
+                return try await claimed(jobID: jobID, ideaID: ideaID, lease: lease, now: now)
             }
-            try await update(ideas, ["_id": .string(job.ideaID)],
-                             ["$set": ["status": "processing", "current_step": .string(stage.rawValue), "updated_at": EJSON.date(now)]])
-            return .claimed(job)
+            guard let idea = try await self.idea(ideaID) else { return .missing }
+            if let held = idea.leases[stage] { return .held(held) }
+            // The lease was released between the tries: claim again.
         }
-        guard let job = try await self.job(jobID) else { return .missing }
-        if let lease = job.lease { return .held(lease) }
-        // The lease was released between the tries: claim again.
-        return try await claim(jobID: jobID, stage: stage, owner: owner, until: until, now: now)
+        throw StoreError.backend("the lease on \(stage) of job \(jobID) changed too often to claim")
+    }
+
+    /// After the idea's lease was taken: the job counts the attempt and shows the lease.
+    private func claimed(jobID: String, ideaID: String, lease: Lease, now: Date) async throws -> ClaimResult {
+        let doc = try await findAndModify(jobs, ["_id": .string(jobID)], [
+            "$set": ["lease": Self.document(lease), "status": "processing", "updated_at": EJSON.date(now)],
+            "$inc": [.init(stringLiteral: "attempts.\(lease.stage.rawValue)"): 1],
+        ])
+        guard let doc else {
+            try await releaseLease(jobID: jobID, ideaID: ideaID, stage: lease.stage, owner: lease.owner, at: now)
+            return .missing
+        }
+        return .claimed(try Self.job(from: doc))
+    }
+
+    /// One findAndModify returning the changed document, or nil when nothing matched.
+    private func findAndModify(_ coll: String, _ query: JSONValue, _ update: JSONValue) async throws -> JSONValue? {
+        let reply = try await client.command(JSONValue.object([
+            "findAndModify": .string(coll), "query": query, "update": update, "new": true,
+        ]).jsonText)
+        guard let doc = reply["value"], doc != .null else { return nil }
+        guard doc["_id"] == query["_id"] else {
+            throw StoreError.backend("findAndModify on \(query["_id"]?.stringValue ?? "?") returned another document: the server ignored the filter")
+        }
+        return doc
     }
 
     public func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool {
+        guard let ideaID = try await self.job(jobID)?.ideaID else { return false }
+        let field = "leases.\(stage.rawValue)"
+        guard try await update(ideas, ["_id": .string(ideaID), .init(stringLiteral: field + ".owner"): .string(owner),
+                                       .init(stringLiteral: field + ".job_id"): .string(jobID)],
+                               ["$set": [.init(stringLiteral: field + ".expires_at"): EJSON.date(until)]]) > 0 else { return false }
         try await update(jobs, ["_id": .string(jobID), "lease.stage": .string(stage.rawValue), "lease.owner": .string(owner)],
-                         ["$set": ["lease.expires_at": EJSON.date(until)]]) > 0
+                         ["$set": ["lease.expires_at": EJSON.date(until)]])
+        return true
     }
 
     public func checkpoint(_ w: CheckpointWrite) async throws -> Bool {
@@ -148,17 +172,23 @@ public final class MongoJobStore: JobStore {
             if let now = try await find(ideas, ["_id": .string(w.ideaID)]).first,
                let step = now["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:)), step >= w.stage.checkpoint { break }
         }
-        try await releaseLease(jobID: w.jobID, stage: w.stage, owner: w.owner, at: w.at)
+        try await releaseLease(jobID: w.jobID, ideaID: w.ideaID, stage: w.stage, owner: w.owner, at: w.at)
         return advanced
     }
 
-    private func releaseLease(jobID: String, stage: Stage, owner: String, at: Date) async throws {
+    /// Ends the lease `owner` took on `stage` for the job, on the idea and on the job.
+    private func releaseLease(jobID: String, ideaID: String, stage: Stage, owner: String, at: Date) async throws {
+        let field = "leases.\(stage.rawValue)"
+        try await update(ideas, ["_id": .string(ideaID), .init(stringLiteral: field + ".owner"): .string(owner),
+                                 .init(stringLiteral: field + ".job_id"): .string(jobID)],
+                         ["$set": [.init(stringLiteral: field): nil]])
         try await update(jobs, ["_id": .string(jobID), "lease.stage": .string(stage.rawValue), "lease.owner": .string(owner)],
                          ["$set": ["lease": nil, "updated_at": EJSON.date(at)]])
     }
 
     public func release(jobID: String, stage: Stage, owner: String) async throws {
-        try await releaseLease(jobID: jobID, stage: stage, owner: owner, at: Date())
+        guard let ideaID = try await self.job(jobID)?.ideaID else { return }
+        try await releaseLease(jobID: jobID, ideaID: ideaID, stage: stage, owner: owner, at: Date())
     }
 
     /// Appends to an array of the idea by rewriting it under a revision check (portable: no `$push` of documents).
@@ -187,7 +217,7 @@ public final class MongoJobStore: JobStore {
         var change: [String: JSONValue] = ["$set": .object(set)]
         if retrying { change["$inc"] = ["retry_count": 1] }
         try await update(jobs, ["_id": .string(jobID)], .object(change))
-        try await releaseLease(jobID: jobID, stage: entry.stage, owner: owner, at: entry.at)
+        try await releaseLease(jobID: jobID, ideaID: ideaID, stage: entry.stage, owner: owner, at: entry.at)
     }
 
     public func markDispatched(jobID: String, stage: Stage) async throws {
@@ -234,6 +264,7 @@ public final class MongoJobStore: JobStore {
             "current_step": i.currentStep.map { .string($0.rawValue) } ?? .null,
             "artifacts": .object(artifacts), "errors": .array(i.errors.map(document)),
             "costs": .array(i.costs.map(document)), "rev": 0,
+            "leases": .object(Dictionary(uniqueKeysWithValues: i.leases.map { ($0.key.rawValue, document($0.value)) })),
             "created_at": EJSON.date(i.createdAt), "updated_at": EJSON.date(i.updatedAt),
         ]
     }
@@ -252,6 +283,9 @@ public final class MongoJobStore: JobStore {
         }
         i.errors = (d["errors"]?.arrayValue ?? []).compactMap(errorEntry(from:))
         i.costs = (d["costs"]?.arrayValue ?? []).compactMap(costEntry(from:))
+        for (key, value) in d["leases"]?.objectValue ?? [:] {
+            if let stage = Stage(rawValue: key), let l = lease(from: value) { i.leases[stage] = l }
+        }
         i.updatedAt = EJSON.readDate(d["updated_at"]) ?? i.createdAt
         return i
     }
@@ -281,10 +315,7 @@ public final class MongoJobStore: JobStore {
         for (key, value) in d["attempts"]?.objectValue ?? [:] {
             if let s = Stage(rawValue: key), let n = EJSON.int(value) { j.attempts[s] = n }
         }
-        if let l = d["lease"], l != .null, let s = l["stage"]?.stringValue.flatMap(Stage.init(rawValue:)),
-           let owner = l["owner"]?.stringValue, let exp = EJSON.readDate(l["expires_at"]) {
-            j.lease = Lease(stage: s, owner: owner, expiresAt: exp)
-        } else { j.lease = nil }
+        j.lease = d["lease"].flatMap(lease(from:))
         j.dispatched = Set((d["dispatched"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Stage.init(rawValue:)) })
         j.lastError = d["last_error"].flatMap(errorEntry(from:))
         j.updatedAt = EJSON.readDate(d["updated_at"]) ?? j.createdAt
@@ -292,7 +323,14 @@ public final class MongoJobStore: JobStore {
     }
 
     static func document(_ l: Lease) -> JSONValue {
-        ["stage": .string(l.stage.rawValue), "owner": .string(l.owner), "expires_at": EJSON.date(l.expiresAt)]
+        ["stage": .string(l.stage.rawValue), "owner": .string(l.owner), "expires_at": EJSON.date(l.expiresAt),
+         "job_id": l.jobID.map { .string($0) } ?? .null]
+    }
+
+    static func lease(from l: JSONValue) -> Lease? {
+        guard l != .null, let s = l["stage"]?.stringValue.flatMap(Stage.init(rawValue:)), let owner = l["owner"]?.stringValue,
+              let exp = EJSON.readDate(l["expires_at"]) else { return nil }
+        return Lease(stage: s, owner: owner, expiresAt: exp, jobID: l["job_id"]?.stringValue)
     }
 
     static func document(_ e: ErrorEntry) -> JSONValue {

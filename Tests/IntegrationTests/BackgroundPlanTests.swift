@@ -91,8 +91,8 @@ struct BackgroundPlanTests {
         idea.artifacts[.adapt] = StageArtifact(inline: ["text": .string("A video over the picture this idea asked for."), "cues": .array([])],
                                                attempt: 1, producedAt: Date())
         idea.artifacts[.audio] = StageArtifact(files: [
-            "narration.wav": try await store.put(id: "idea_bg.audio.narration.wav", name: "narration.wav", contentType: "audio/wav", from: wav),
-            "timings.json": try await store.put(id: "idea_bg.audio.timings.json", name: "timings.json", contentType: "application/json", from: timings),
+            "narration.wav": try await store.put(id: ArtifactKey.artifact(ideaID: "idea_bg", stage: .audio, name: "narration.wav"), name: "narration.wav", contentType: "audio/wav", from: wav),
+            "timings.json": try await store.put(id: ArtifactKey.artifact(ideaID: "idea_bg", stage: .audio, name: "timings.json"), name: "timings.json", contentType: "application/json", from: timings),
         ], attempt: 1, producedAt: Date())
         var options = RenderOptions()
         options.width = 320; options.height = 568

@@ -27,12 +27,11 @@ struct LocalMakeTests {
         let crashed = try await make([idea, "--duration", "8"], failpoints: "video=crash")
         #expect(crashed.status == 86, "the crash failpoint ends the process in the video stage: \(crashed.output)")
         let outDir = dir.appendingPathComponent("out")
-        let ideaDir = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(".reelforge/artifacts").path)
-            .first.map { String($0.prefix(while: { $0 != "." })) })
-        // What the first run produced, before the crash.
+        // What the first run produced, before the crash (the embedded store keeps `ArtifactKey` ids as paths).
         let artifacts = dir.appendingPathComponent(".reelforge/artifacts")
-        let scriptBefore = try Data(contentsOf: artifacts.appendingPathComponent("\(ideaDir).script.script.json"))
-        let audioBefore = try Data(contentsOf: artifacts.appendingPathComponent("\(ideaDir).audio.narration.wav"))
+        let ideaDir = try #require(try FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("idea").path).first)
+        let scriptBefore = try Data(contentsOf: artifacts.appendingPathComponent(ArtifactKey.artifact(ideaID: ideaDir, stage: .script, name: "script.json")))
+        let audioBefore = try Data(contentsOf: artifacts.appendingPathComponent(ArtifactKey.artifact(ideaID: ideaDir, stage: .audio, name: "narration.wav")))
 
         let resumed = try await make([idea, "--duration", "8", "--json"])
         #expect(resumed.status == 0, "\(resumed.output)")

@@ -119,13 +119,63 @@ enum StoreContract {
         #expect(j.status == .completed && i.status == .completed && i.progressPercentage == 100)
     }
 
+    /// Leases belong to an idea's stage, not to a job: a second job of the same idea (a message with the same
+    /// idea id and a new job id) waits for the first on that stage, and creating it keeps the stored idea.
+    static func leasesArePerIdeaAndStage(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let (idea, a) = try await newJob(store, 1)
+        let now = Date()
+        let b = JobRecord(jobID: "job_twin_\(UUID().uuidString.prefix(6))", ideaID: idea.id, maxRetries: 3, now: now)
+        var rewritten = idea
+        rewritten.idea = "another text under the same id"
+        #expect(try await !store.create(idea: rewritten, job: b), "a new job of an existing idea reports the idea as not new")
+        #expect(try await store.idea(idea.id)?.idea == idea.idea, "the stored idea is kept")
+        #expect(Set(try await store.jobs(ideaID: idea.id).map(\.jobID)) == [a.jobID, b.jobID])
+        guard case .claimed(let ja) = try await store.claim(jobID: a.jobID, stage: .audio, owner: "w1", until: now + 30, now: now) else {
+            Issue.record("first claim must succeed"); return
+        }
+        let lease = try #require(ja.lease)
+        #expect(lease.jobID == a.jobID)
+        // The twin job cannot take the stage, from another worker or from the same one.
+        #expect(try await store.claim(jobID: b.jobID, stage: .audio, owner: "w2", until: now + 30, now: now) == .held(lease))
+        #expect(try await store.claim(jobID: b.jobID, stage: .audio, owner: "w1", until: now + 30, now: now) == .held(lease))
+        #expect(try await store.job(b.jobID)?.attempts[.audio] == nil, "a refused claim counts no attempt")
+        #expect(try await !store.renew(jobID: b.jobID, stage: .audio, owner: "w1", until: now + 60), "the twin never held it")
+        try await store.release(jobID: b.jobID, stage: .audio, owner: "w1")
+        #expect(try await store.claim(jobID: b.jobID, stage: .audio, owner: "w2", until: now + 30, now: now) == .held(lease),
+                "the twin's release does not free the holder's lease")
+        // Another stage of the idea is free.
+        guard case .claimed = try await store.claim(jobID: b.jobID, stage: .video, owner: "w2", until: now + 30, now: now) else {
+            Issue.record("another stage of the idea must be claimable"); return
+        }
+        // Once the holder's lease expires, the twin takes the stage over and the old holder cannot renew it.
+        let later = now + 120
+        guard case .claimed(let jb) = try await store.claim(jobID: b.jobID, stage: .audio, owner: "w2", until: later + 30, now: later) else {
+            Issue.record("an expired lease must be claimable by the twin"); return
+        }
+        #expect(jb.attempts[.audio] == 1 && jb.lease?.jobID == b.jobID)
+        #expect(try await !store.renew(jobID: a.jobID, stage: .audio, owner: "w1", until: later + 60))
+        try await store.release(jobID: a.jobID, stage: .audio, owner: "w1")
+        #expect(try await store.claim(jobID: a.jobID, stage: .audio, owner: "w3", until: later + 30, now: later) == .held(jb.lease!))
+        // The holder's checkpoint releases it for the next claim.
+        let artifact = StageArtifact(inline: ["text": "spoken"], attempt: 1, producedAt: later)
+        #expect(try await store.checkpoint(CheckpointWrite(jobID: b.jobID, ideaID: idea.id, stage: .audio, artifact: artifact, owner: "w2", at: later)))
+        #expect(try await store.job(b.jobID)?.lease?.stage != .audio)
+        guard case .claimed = try await store.claim(jobID: a.jobID, stage: .audio, owner: "w3", until: later + 30, now: later) else {
+            Issue.record("a released lease must be claimable"); return
+        }
+    }
+
+    /// Ids from `ArtifactKey`: an idea's files and the media library are separate namespaces, and an idea named
+    /// like the library (`media`) or a media file named like an idea's file cannot reach the other.
     static func artifacts(_ store: any ArtifactStore) async throws {
         let dir = temporaryDirectory()
         let file = dir.appendingPathComponent("in.bin")
         let payload = Data((0..<600_000).map { UInt8(truncatingIfNeeded: $0 &* 31) })  // several GridFS chunks
         try payload.write(to: file)
         let prefix = "idea_\(UUID().uuidString.prefix(6))"
-        let ref = try await store.put(id: "\(prefix).audio.narration.wav", name: "narration.wav", contentType: "audio/wav", from: file)
+        let narration = ArtifactKey.artifact(ideaID: prefix, stage: .audio, name: "narration.wav")
+        let ref = try await store.put(id: narration, name: "narration.wav", contentType: "audio/wav", from: file)
         #expect(ref.size == payload.count)
         let out = dir.appendingPathComponent("out.bin")
         try await store.get(id: ref.id, to: out)
@@ -135,11 +185,44 @@ enum StoreContract {
         _ = try await store.put(id: ref.id, name: "narration.wav", contentType: "audio/wav", from: file)
         try await store.get(id: ref.id, to: out)
         #expect(try Data(contentsOf: out) == Data("second".utf8))
-        _ = try await store.put(id: "\(prefix).video.video.mp4", name: "video.mp4", contentType: "video/mp4", from: file)
-        #expect(try await store.list(ideaID: prefix) == ["\(prefix).audio.narration.wav", "\(prefix).video.video.mp4"])
+        let video = ArtifactKey.artifact(ideaID: prefix, stage: .video, name: "video.mp4")
+        _ = try await store.put(id: video, name: "video.mp4", contentType: "video/mp4", from: file)
+        #expect(try await store.list(ideaID: prefix) == [narration, video])
         try await store.delete(id: ref.id)
-        #expect(try await store.list(ideaID: prefix) == ["\(prefix).video.video.mp4"])
+        #expect(try await store.list(ideaID: prefix) == [video])
         await #expect(throws: (any Error).self) { try await store.get(id: ref.id, to: out) }
+        try await namespaces(store, dir: dir)
+    }
+
+    static func namespaces(_ store: any ArtifactStore, dir: URL) async throws {
+        func put(_ id: String, _ text: String) async throws {
+            let file = dir.appendingPathComponent("put.bin")
+            try Data(text.utf8).write(to: file)
+            _ = try await store.put(id: id, name: "f", contentType: "application/octet-stream", from: file)
+        }
+        func read(_ id: String) async throws -> String {
+            let file = dir.appendingPathComponent("read.bin")
+            try await store.get(id: id, to: file)
+            return String(decoding: try Data(contentsOf: file), as: UTF8.self)
+        }
+        let ideaVideo = ArtifactKey.artifact(ideaID: "media", stage: .video, name: "video.mp4")
+        let mediaVideo = ArtifactKey.media("video.video.mp4")
+        try await put(ideaVideo, "the video of the idea called media")
+        try await put(mediaVideo, "a library clip")
+        try await put(ArtifactKey.artifact(ideaID: "media_video", stage: .video, name: "video.mp4"), "a neighbour idea")
+        #expect(try await store.list(.media) == [mediaVideo], "the media library lists its own files only")
+        #expect(try await store.list(ideaID: "media") == [ideaVideo], "an idea lists its own files only")
+        #expect(try await read(ideaVideo) == "the video of the idea called media")
+        #expect(try await read(mediaVideo) == "a library clip")
+        // Ids of the old flat scheme (`<idea>.<stage>.<name>`, `media.<name>`) are in no namespace: never written.
+        for old in ["media.video.video.mp4", "media.video.mp4", "\(UUID().uuidString.prefix(6)).video.video.mp4", "idea/../media/x.png",
+                    "media/a/b.png", "idea/x/nostage/f.txt"] {
+            await #expect(throws: StoreError.self, "\(old) must not be writable") { try await put(old, "x") }
+        }
+        #expect(try await store.list(.media) == [mediaVideo])
+        try await store.delete(id: mediaVideo)
+        #expect(try await store.list(.media) == [])
+        #expect(try await read(ideaVideo) == "the video of the idea called media")
     }
 }
 
@@ -149,6 +232,7 @@ struct MemoryStoreContractTests {
     @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(RecordJobStore.memory()) }
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(RecordJobStore.memory()) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(RecordJobStore.memory()) }
+    @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(RecordJobStore.memory()) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(DirectoryArtifactStore(root: temporaryDirectory())) }
 }
 
@@ -158,6 +242,7 @@ struct MongoStoreContractTests {
     @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(TestServices.mongoStore().0) }
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(TestServices.mongoStore().0) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(TestServices.mongoStore().0) }
+    @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(TestServices.mongoStore().0) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(TestServices.mongoStore().1) }
 }
 
@@ -168,6 +253,7 @@ struct SQLiteStoreContractTests {
     @Test func claims() async throws { try await StoreContract.claimsAreExclusiveAndExpire(store()) }
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(store()) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(store()) }
+    @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(store()) }
 
     @Test func survivesReopening() async throws {
         let path = temporaryDirectory("sqlite").appendingPathComponent("store.sqlite").path

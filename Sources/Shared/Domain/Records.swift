@@ -73,6 +73,13 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     public var costs: [CostEntry]
     public var createdAt: Date
     public var updatedAt: Date
+    /// The lease on each stage being run, whichever job runs it: one idea's stage runs in one place at a time.
+    public var leases: [Stage: Lease] {
+        get { stageLeases ?? [:] }
+        set { stageLeases = newValue.isEmpty ? nil : newValue }
+    }
+    /// Stored optional, so that records written before leases moved to the idea still decode.
+    private var stageLeases: [Stage: Lease]?
 
     public init(id: String, idea: String, language: String, targetSeconds: Int, now: Date) {
         self.id = id; self.idea = idea; self.language = language; self.targetSeconds = targetSeconds
@@ -87,14 +94,20 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     }
 }
 
-/// The lease a worker holds on one stage of a job while it runs it.
+/// The lease a worker holds on one stage of an idea while it runs it for a job. It is held on the idea (two
+/// jobs of one idea never run a stage at once) and shown on the job that holds it.
 public struct Lease: Codable, Sendable, Hashable {
     public var stage: Stage
     public var owner: String
     public var expiresAt: Date
-    public init(stage: Stage, owner: String, expiresAt: Date) {
-        self.stage = stage; self.owner = owner; self.expiresAt = expiresAt
+    /// The job the stage runs for (nil in records from before leases were held per idea).
+    public var jobID: String?
+    public init(stage: Stage, owner: String, expiresAt: Date, jobID: String? = nil) {
+        self.stage = stage; self.owner = owner; self.expiresAt = expiresAt; self.jobID = jobID
     }
+
+    /// Whether this is the lease `owner` took for `jobID`.
+    public func isHeld(by owner: String, for jobID: String) -> Bool { self.owner == owner && self.jobID == jobID }
 }
 
 /// A document of the `video_queue` collection.
@@ -107,6 +120,7 @@ public struct JobRecord: Codable, Sendable, Hashable {
     public var maxRetries: Int
     /// Attempts per stage: how many times a worker claimed and began the stage.
     public var attempts: [Stage: Int]
+    /// The lease this job holds on its idea's stage, if any (a copy of `IdeaRecord.leases`, for display).
     public var lease: Lease?
     /// Stages whose message was published and confirmed (so a duplicate delivery does not forward again).
     public var dispatched: Set<Stage>

@@ -228,7 +228,8 @@ public final class StageRunner: Sendable {
         if let fresh = try await infra(log, { try await self.store.idea(ideaID) }) { idea = fresh }
         if idea.isDone(stage) {
             try await infra(log) { try await self.store.release(jobID: jobID, stage: stage, owner: self.settings.workerID) }
-            log.info("skipping \(stage) (already done by another delivery)")
+            log.info("skipping \(stage) (already done by another delivery, or by another job of this idea)")
+            try await advance(job: job, after: stage, log: log, force: false)
             try await ackOrDrop(delivery, source: source, log: log)
             return
         }
@@ -255,7 +256,7 @@ public final class StageRunner: Sendable {
                 let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
                 var refs: [String: ArtifactRef] = [:]
                 for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
-                    let id = SafeName.artifactID(ideaID: ideaID, stage: stage, name: name)
+                    let id = ArtifactKey.artifact(ideaID: ideaID, stage: stage, name: name)
                     refs[name] = try await infra(log) {
                         try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url)
                     }
@@ -288,7 +289,14 @@ public final class StageRunner: Sendable {
         } catch is SimulatedCrash {
             throw SimulatedCrash()
         } catch let error as LeaseLost {
+            // The run that took the stage over may be another job's: come back later, when the checkpoint says
+            // what is left for this job (as while waiting for a lease).
             log.warning("\(error)")
+            var later = message
+            later.leaseWaits += 1
+            later.newIdea = nil
+            let again = later
+            try await infra(log) { try await self.queue.publishDelayed(again, stage: stage, delay: self.settings.retry.allDelays.first!) }
             try await ackOrDrop(delivery, source: source, log: log)
             return
         } catch {
@@ -297,14 +305,19 @@ public final class StageRunner: Sendable {
             return
         }
 
-        if let next = stage.next {
-            try await forward(job: job, to: next, log: log, force: true)
-        } else {
-            try await infra(log) { try await self.store.markCompleted(jobID: jobID, ideaID: ideaID, at: Date()) }
-            log.info("job complete: video_generated")
-            onEvent(.completed(jobID: jobID, ideaID: ideaID))
-        }
+        try await advance(job: job, after: stage, log: log, force: true)
         try await ackOrDrop(delivery, source: source, log: log)
+    }
+
+    /// After `stage` is done: the job's next stage is enqueued (again only when `force`), or the job completes.
+    private func advance(job: JobRecord, after stage: Stage, log: Logger, force: Bool) async throws {
+        if let next = stage.next {
+            try await forward(job: job, to: next, log: log, force: force)
+        } else {
+            try await infra(log) { try await self.store.markCompleted(jobID: job.jobID, ideaID: job.ideaID, at: Date()) }
+            log.info("job complete: video_generated")
+            onEvent(.completed(jobID: job.jobID, ideaID: job.ideaID))
+        }
     }
 
     // MARK: Steps
@@ -346,8 +359,11 @@ public final class StageRunner: Sendable {
         let job = JobRecord(jobID: message.jobID, ideaID: message.ideaID, startFrom: message.stage,
                             maxRetries: settings.retry.maxRetries, now: now)
         do {
-            try await infra(log) { try await self.store.create(idea: idea, job: job) }
-            log.info("created idea \(idea.id) and job \(job.jobID) from the message")
+            if try await infra(log, { try await self.store.create(idea: idea, job: job) }) {
+                log.info("created idea \(idea.id) and job \(job.jobID) from the message")
+            } else {
+                log.info("created job \(job.jobID) for the existing idea \(idea.id) (the stored idea is kept as it is)")
+            }
         } catch StoreError.duplicate {
             // Created meanwhile by a duplicate delivery: load it.
         }
@@ -355,36 +371,28 @@ public final class StageRunner: Sendable {
         return (j, i)
     }
 
-    private struct LeaseLost: Error, CustomStringConvertible {
-        var stage: Stage
-        var description: String { "lost the lease on \(stage) to another worker: abandoning this run" }
-    }
-
-    /// Runs the executor while renewing the lease; stops it if the lease is lost.
+    /// Runs the executor while renewing the lease; the executor stops at its safe points once the lease is lost,
+    /// and its output is returned only while the lease is still this run's.
     private func runLeased(_ executor: any StageExecutor, idea: IdeaRecord, job: JobRecord, attempt: Int, dir: URL, log: Logger) async throws -> StageOutput {
         let onEvent = self.onEvent
         let stage = executor.stage, jobID = job.jobID
         let input = StageInput(idea: idea, jobID: jobID, attempt: attempt, workDir: dir, artifacts: artifacts,
                                progress: { f, detail in onEvent(.progress(jobID: jobID, stage: stage, fraction: f, detail: detail)) })
-        let renewEvery = settings.leaseDuration / 3
+        let keeper = LeaseKeeper(store: store, jobID: jobID, stage: stage, owner: settings.workerID,
+                                 duration: settings.leaseDuration, logger: log)
         return try await withThrowingTaskGroup(of: StageOutput?.self) { group in
-            group.addTask { try await executor.run(input, logger: log) }
             group.addTask {
-                while true {
-                    try await Task.sleep(for: renewEvery)
-                    let until = Date().addingTimeInterval(self.settings.leaseDuration.seconds)
-                    do {
-                        if try await !self.store.renew(jobID: job.jobID, stage: executor.stage, owner: self.settings.workerID, until: until) {
-                            throw LeaseLost(stage: executor.stage)
-                        }
-                    } catch let e as LeaseLost { throw e } catch is CancellationError { throw CancellationError() } catch {
-                        log.warning("could not renew the lease (will try again): \(Redactor.shared.redact("\(error)"))")
-                    }
-                }
+                try await withTaskCancellationHandler {
+                    try await StageSafePoint.$current.withValue(keeper) { try await executor.run(input, logger: log) }
+                } onCancel: { keeper.cancel() }
             }
+            group.addTask { try await keeper.keepRenewed(); return nil }
             defer { group.cancelAll() }
             while let result = try await group.next() {
-                if let output = result { return output }
+                if let output = result {
+                    try await keeper.confirm()
+                    return output
+                }
             }
             throw CancellationError()
         }
@@ -491,5 +499,5 @@ public struct StagedResult: Codable, Sendable {
     public var artifact: StageArtifact
     public var costs: [CostEntry]
     public static let name = "result.json"
-    public static func id(ideaID: String, stage: Stage) -> String { SafeName.artifactID(ideaID: ideaID, stage: stage, name: name) }
+    public static func id(ideaID: String, stage: Stage) -> String { ArtifactKey.artifact(ideaID: ideaID, stage: stage, name: name) }
 }

@@ -32,11 +32,14 @@ public struct RecordJobStore: JobStore {
 
     public func prepare() async throws {}
 
-    public func create(idea: IdeaRecord, job: JobRecord) async throws {
+    @discardableResult
+    public func create(idea: IdeaRecord, job: JobRecord) async throws -> Bool {
         try await backend.transaction { tx in
             guard try tx.job(job.jobID) == nil else { throw StoreError.duplicate("job \(job.jobID)") }
-            if try tx.idea(idea.id) == nil { try tx.insert(idea) }
+            let new = try tx.idea(idea.id) == nil
+            if new { try tx.insert(idea) }
             try tx.insert(job)
+            return new
         }
     }
 
@@ -47,26 +50,30 @@ public struct RecordJobStore: JobStore {
 
     public func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult {
         try await backend.transaction { tx in
-            guard var job = try tx.job(jobID) else { return .missing }
-            if let lease = job.lease, lease.stage == stage, lease.expiresAt > now { return .held(lease) }
-            job.lease = Lease(stage: stage, owner: owner, expiresAt: until)
+            guard var job = try tx.job(jobID), var idea = try tx.idea(job.ideaID) else { return .missing }
+            // The lease is the idea's: another job of the same idea may hold this stage.
+            if let lease = idea.leases[stage], lease.expiresAt > now { return .held(lease) }
+            let lease = Lease(stage: stage, owner: owner, expiresAt: until, jobID: jobID)
+            idea.leases[stage] = lease
+            idea.status = .processing
+            idea.currentStep = stage
+            idea.updatedAt = now
+            try tx.update(idea)
+            job.lease = lease
             job.attempts[stage, default: 0] += 1
             job.status = .processing
             job.updatedAt = now
             try tx.update(job)
-            if var idea = try tx.idea(job.ideaID) {
-                idea.status = .processing
-                idea.currentStep = stage
-                idea.updatedAt = now
-                try tx.update(idea)
-            }
             return .claimed(job)
         }
     }
 
     public func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool {
         try await backend.transaction { tx in
-            guard var job = try tx.job(jobID), let lease = job.lease, lease.stage == stage, lease.owner == owner else { return false }
+            guard var job = try tx.job(jobID), var idea = try tx.idea(job.ideaID),
+                  idea.leases[stage]?.isHeld(by: owner, for: jobID) == true else { return false }
+            idea.leases[stage]?.expiresAt = until
+            try tx.update(idea)
             job.lease?.expiresAt = until
             try tx.update(job)
             return true
@@ -101,9 +108,9 @@ public struct RecordJobStore: JobStore {
             job.updatedAt = entry.at
             if retrying { job.retryCount += 1 }
             if final { job.status = .failed; idea.status = .failed }
-            if let lease = job.lease, lease.owner == owner, lease.stage == entry.stage { job.lease = nil }
             try tx.update(job)
             try tx.update(idea)
+            try Self.releaseLease(tx, jobID: jobID, stage: entry.stage, owner: owner, at: entry.at)
         }
     }
 
@@ -111,8 +118,14 @@ public struct RecordJobStore: JobStore {
         try await backend.transaction { tx in try Self.releaseLease(tx, jobID: jobID, stage: stage, owner: owner, at: Date()) }
     }
 
+    /// Ends the lease `owner` holds on `stage` for the job, on the idea and on the job.
     private static func releaseLease(_ tx: any RecordTransaction, jobID: String, stage: Stage, owner: String, at: Date) throws {
-        guard var job = try tx.job(jobID), let lease = job.lease, lease.stage == stage, lease.owner == owner else { return }
+        guard var job = try tx.job(jobID) else { return }
+        if var idea = try tx.idea(job.ideaID), idea.leases[stage]?.isHeld(by: owner, for: jobID) == true {
+            idea.leases[stage] = nil
+            try tx.update(idea)
+        }
+        guard let lease = job.lease, lease.stage == stage, lease.owner == owner else { return }
         job.lease = nil
         job.updatedAt = at
         try tx.update(job)

@@ -4,12 +4,15 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case duplicate(String)
     case notFound(String)
     case backend(String)
+    /// A request no store can carry out (an artifact id outside the namespaces of `ArtifactKey`).
+    case invalid(String)
 
     public var description: String {
         switch self {
         case .duplicate(let s): return "already exists: \(s)"
         case .notFound(let s): return "not found: \(s)"
         case .backend(let s): return "store: \(s)"
+        case .invalid(let s): return "invalid: \(s)"
         }
     }
 }
@@ -42,18 +45,23 @@ public struct CheckpointWrite: Sendable {
 public protocol JobStore: Sendable {
     /// Creates indexes (idempotent).
     func prepare() async throws
-    /// Inserts a new idea and its job; `StoreError.duplicate` when either id exists.
-    func create(idea: IdeaRecord, job: JobRecord) async throws
+    /// Inserts a job, and its idea unless an idea with that id exists (then that idea is kept as it is: a new
+    /// job of an existing idea). `StoreError.duplicate` when the job id exists. Returns whether the idea was new.
+    @discardableResult
+    func create(idea: IdeaRecord, job: JobRecord) async throws -> Bool
     func idea(_ id: String) async throws -> IdeaRecord?
     func job(_ id: String) async throws -> JobRecord?
     /// Newest first.
     func ideas(limit: Int) async throws -> [IdeaRecord]
     func jobs(ideaID: String) async throws -> [JobRecord]
 
-    /// Claims `stage` of a job with a lease until `until`, counting one attempt. Fails with `.held` while a
-    /// lease on the same stage (even this owner's: two deliveries in one worker) has not expired at `now`.
+    /// Claims `stage` of a job's idea with a lease until `until`, counting one attempt for the job. Fails with
+    /// `.held` while a lease on the same stage of the same idea has not expired at `now`, whichever job holds it
+    /// (another job of the idea, or this owner: two deliveries in one worker). Leases on other stages or other
+    /// ideas do not matter.
     func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult
-    /// Extends a lease this owner holds; false if it no longer holds it.
+    /// Extends the lease this owner took for this job; false if it no longer holds it (it expired and another
+    /// claim took it, or it was released).
     func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool
     /// Records a success and appends its costs to the ledger, in one update. The idea's `last_successful_step`
     /// only moves forward; returns false (and records nothing) when the checkpoint was already at or past this
@@ -74,12 +82,20 @@ public protocol JobStore: Sendable {
     func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws
 }
 
-/// Binary artifacts (GridFS bucket, or files of the embedded store). Ids are chosen by the caller and
-/// deterministic per idea, stage and name, so a re-run replaces rather than duplicates.
+/// Binary artifacts (GridFS bucket, or files of the embedded store). Ids are made by `ArtifactKey` (an idea's
+/// files and the media library in separate namespaces), deterministic per idea, stage and name, so a re-run
+/// replaces rather than duplicates.
 public protocol ArtifactStore: Sendable {
+    /// Stores a file; `StoreError.invalid` for an id `ArtifactKey` did not make.
     func put(id: String, name: String, contentType: String, from file: URL) async throws -> ArtifactRef
     func get(id: String, to file: URL) async throws
     func delete(id: String) async throws
-    /// Ids of the files stored for an idea (ids are `<idea>.<stage>.<name>`), sorted.
-    func list(ideaID: String) async throws -> [String]
+    /// Ids of the files stored in one namespace (an idea's, or the media library), sorted; never an id of
+    /// another namespace nor one from before `ArtifactKey`.
+    func list(_ scope: ArtifactScope) async throws -> [String]
+}
+
+extension ArtifactStore {
+    /// Ids of the files stored for an idea, sorted.
+    public func list(ideaID: String) async throws -> [String] { try await list(.idea(ideaID)) }
 }

@@ -68,9 +68,4 @@ public enum SafeName {
         if s.isEmpty { s = "file" }
         return String(s.prefix(120))
     }
-
-    /// The artifact id of a file of a stage: `<idea>.<stage>.<name>`.
-    public static func artifactID(ideaID: String, stage: Stage, name: String) -> String {
-        "\(ideaID).\(stage.rawValue).\(file(name))"
-    }
 }

@@ -61,6 +61,7 @@ public struct AudioStageExecutor: StageExecutor {
         let chunks = TextChunks.split(text, limit: synthesizer.chunkLimit)
         var pieces: [SpeechPiece] = []
         for (i, chunk) in chunks.enumerated() {
+            try await input.checkpoint()
             pieces.append(try await synthesizer.speak(chunk, language: input.idea.language, workDir: input.workDir))
             input.progress(Double(i + 1) / Double(chunks.count), "\(i + 1)/\(chunks.count) pieces")
         }

@@ -24,7 +24,9 @@ public struct ProviderHTTP: Sendable {
         return URLSession(configuration: c)
     }()
 
+    /// One provider call; a stage run that lost its lease stops before it (`StageSafePoint`) instead of paying.
     public func postJSON(_ url: URL, headers: [String: String], body: JSONValue) async throws -> Response {
+        try await StageSafePoint.check()
         var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -2,15 +2,13 @@ import Foundation
 import Shared
 
 /// The shared media library: background images and clips kept in the artifact store (GridFS in a deployment,
-/// the embedded store's folder on one machine) under ids `media.<name>`, so that every video worker reads the
-/// same files without a shared disk. `reelforge media put|list|rm` manages it; `media:NAME` and `media:` name
-/// its files as backgrounds.
+/// the embedded store's folder on one machine) in the namespace `media/` of `ArtifactKey`, apart from every
+/// idea's files, so that every video worker reads the same files without a shared disk. `reelforge media
+/// put|list|rm` manages it; `media:NAME` and `media:` name its files as backgrounds.
 public enum MediaLibrary {
     public static let scheme = "media:"
-    /// The `<idea>` part of the ids (no idea id has this form: they are `idea_<hex>`).
-    public static let owner = "media"
 
-    public static func id(_ name: String) -> String { "\(owner).\(name)" }
+    public static func id(_ name: String) -> String { ArtifactKey.media(name) }
 
     public static func contentType(_ name: String) -> String {
         switch (name as NSString).pathExtension.lowercased() {
@@ -27,19 +25,25 @@ public enum MediaLibrary {
     /// Stores a file under `name` (replacing one of that name).
     @discardableResult
     public static func put(_ file: URL, name: String, in store: any ArtifactStore) async throws -> ArtifactRef {
-        guard BackgroundChoice.isMediaName(name) else { throw StageFailure.permanent("'\(name)' is not a media name (\(BackgroundChoice.mediaNameRule))") }
+        try checkName(name)
         guard BackgroundSource.isMediaFile(name) else {
             throw StageFailure.permanent("'\(name)' is neither an image nor a video by its extension")
         }
         return try await store.put(id: id(name), name: name, contentType: contentType(name), from: file)
     }
 
+    private static func checkName(_ name: String) throws {
+        guard BackgroundChoice.isMediaName(name) else { throw StageFailure.permanent("'\(name)' is not a media name (\(BackgroundChoice.mediaNameRule))") }
+    }
+
     /// The names in the library, sorted.
     public static func names(in store: any ArtifactStore) async throws -> [String] {
-        try await store.list(ideaID: owner).map { String($0.dropFirst(owner.count + 1)) }.filter(BackgroundSource.isMediaFile).sorted()
+        let prefix = ArtifactKey.prefix(.media)
+        return try await store.list(.media).map { String($0.dropFirst(prefix.count)) }.filter(BackgroundSource.isMediaFile).sorted()
     }
 
     public static func remove(_ name: String, from store: any ArtifactStore) async throws {
+        try checkName(name)
         try await store.delete(id: id(name))
     }
 

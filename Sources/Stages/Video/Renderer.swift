@@ -81,9 +81,12 @@ public struct VideoRenderer: Sendable {
                        progress: (@Sendable (Double, String) -> Void)? = nil) async throws -> RenderResult {
         let o = options
         _ = Self.quietLibav
+        // The stage run's safe point, checked between frame batches on the render thread.
+        let safePoint = StageSafePoint.current
+        try await StageSafePoint.check()
         return try await Self.pool.run {
             try Self.renderBlocking(audio: audio, cues: cues, paragraphs: paragraphs, output: output, thumbnail: thumbnail,
-                                    options: o, progress: progress)
+                                    options: o, progress: progress, safePoint: safePoint)
         }
     }
 
@@ -100,7 +103,8 @@ public struct VideoRenderer: Sendable {
     }
 
     static func renderBlocking(audio: URL, cues: [TimedCue], paragraphs: [ParagraphTiming], output: URL, thumbnail: URL?,
-                               options o: RenderOptions, progress: (@Sendable (Double, String) -> Void)?) throws -> RenderResult {
+                               options o: RenderOptions, progress: (@Sendable (Double, String) -> Void)?,
+                               safePoint: (any SafePoint)? = nil) throws -> RenderResult {
         guard !o.background.isStored else {
             throw StageFailure.permanent("\(o.background.label): media library backgrounds are fetched by the video stage; give files here")
         }
@@ -205,7 +209,10 @@ public struct VideoRenderer: Sendable {
             }
             if let thumbnail, i == thumbnailFrame { thumbnailJob = try Thumbnail.start(writer.frame, to: thumbnail) }
             try writer.encodeVideoFrame()
-            if let progress, i % 15 == 0 { progress(Double(i) / Double(frames), "\(i)/\(frames) frames") }
+            if i % 15 == 0 {
+                progress?(Double(i) / Double(frames), "\(i)/\(frames) frames")
+                try safePoint?.checkBlocking()
+            }
         }
         try writer.finish()
         if let job = thumbnailJob { thumbnailJob = nil; try job.wait().get() }

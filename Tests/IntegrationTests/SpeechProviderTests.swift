@@ -27,8 +27,9 @@ struct SpeechProviderTests {
 
     @Test(arguments: cases)
     func endsInTheRightState(_ provider: String, _ behaviour: String, _ attempts: Int?) async throws {
-        let r = try await PipelineRun.run(idea: "why octopuses have three hearts. They pump blue blood.", real: [AudioStageExecutor(synthesizer: synthesizer(provider, behaviour))],
-                                          retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1)], maxRetries: 3, jitter: 0, jitterBuckets: 1))
+        let r = try await PipelineRun.run(idea: "why octopuses have three hearts. They pump blue blood.", real: [AudioStageExecutor(synthesizer: synthesizer(provider, behaviour, timeout: behaviour == "hang" ? .seconds(5) : .seconds(15)))],
+                                          retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1)], maxRetries: 3, jitter: 0, jitterBuckets: 1),
+                                          timeout: .seconds(90))
         #expect(r.settled)
         let idea = r.idea, job = r.job, artifacts = r.artifacts
         guard let attempts else {

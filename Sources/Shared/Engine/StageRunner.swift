@@ -93,220 +93,152 @@ public final class StageRunner: Sendable {
 
     // MARK: One delivery
 
+    /// One delivery being handled: what every step that answers it needs.
+    struct DeliveryContext: Sendable {
+        let delivery: Delivery
+        let source: any DeliverySource
+        var log: Logger
+    }
+
     /// Handles one delivery to the end: it is acknowledged only once its outcome (next stage enqueued, retry
     /// scheduled, parked) is durable. Store and broker failures are retried in place; never throws.
     public func handle(_ delivery: Delivery, from source: any DeliverySource) async {
-        var log = logger
-        log[metadataKey: "stage"] = "\(delivery.queueStage)"
+        var d = DeliveryContext(delivery: delivery, source: source, log: logger)
+        d.log[metadataKey: "stage"] = "\(delivery.queueStage)"
         let message: JobMessage
         do {
             message = try codec.decode(body: delivery.body, headers: delivery.headers)
         } catch {
-            log.warning("parking undecodable message: \(error.description)")
-            await parkAndAck(delivery, source: source, stage: delivery.queueStage, jobID: nil, ideaID: nil,
-                             kind: "poison", reason: error.description, log: log)
+            d.log.warning("parking undecodable message: \(error.description)")
+            await park(d, stage: delivery.queueStage, jobID: nil, kind: "poison", reason: error.description)
             return
         }
-        log[metadataKey: "job_id"] = "\(message.jobID)"
-        log[metadataKey: "idea_id"] = "\(message.ideaID)"
+        d.log[metadataKey: "job_id"] = "\(message.jobID)"
+        d.log[metadataKey: "idea_id"] = "\(message.ideaID)"
         if message.stage != delivery.queueStage {
-            log.warning("parking message: it names stage \(message.stage) but came from the \(delivery.queueStage) queue")
-            await parkAndAck(delivery, source: source, stage: delivery.queueStage, jobID: message.jobID, ideaID: nil,
-                             kind: "poison", reason: "message names stage \(message.stage) but came from the \(delivery.queueStage) queue", log: log)
+            let reason = "message names stage \(message.stage) but came from the \(delivery.queueStage) queue"
+            d.log.warning("parking message: \(reason)")
+            await park(d, stage: delivery.queueStage, jobID: message.jobID, kind: "poison", reason: reason)
             return
         }
         do {
-            try await process(message, delivery: delivery, source: source, log: log)
+            try await process(message, d)
         } catch is CancellationError {
-            log.notice("stopping: returning the delivery to the queue")
+            d.log.notice("stopping: returning the delivery to the queue")
             await source.abandon(delivery)
         } catch is SimulatedCrash {
-            log.notice("simulated crash: the delivery goes back unacknowledged")
+            d.log.notice("simulated crash: the delivery goes back unacknowledged")
             await source.abandon(delivery)
         } catch {
-            log.error("giving the delivery back after an unexpected error: \(Redactor.shared.redact("\(error)"))")
+            d.log.error("giving the delivery back after an unexpected error: \(Redactor.shared.redact("\(error)"))")
             await source.abandon(delivery)
         }
     }
 
-    private func process(_ message: JobMessage, delivery: Delivery, source: any DeliverySource, log: Logger) async throws {
-        var log = log
-        guard let loaded = try await loadOrCreate(message, log: log) else {
-            await parkAndAck(delivery, source: source, stage: message.stage, jobID: message.jobID, ideaID: message.ideaID,
-                             kind: "poison", reason: "job \(message.jobID) / idea \(message.ideaID) does not exist", log: log)
-            return
-        }
-        var (job, idea) = loaded
-        let jobID = job.jobID, ideaID = idea.id
-        if job.status == .failed {
-            log.notice("ignoring a message for failed job \(jobID) (use 'reelforge dlq replay' or 'reelforge retry')")
-            try await ackOrDrop(delivery, source: source, log: log)
-            return
-        }
-
-        switch ResumePlanner.decide(messageStage: message.stage, checkpoint: idea.lastSuccessfulStep) {
-        case .alreadyDone(let stage, let next):
-            onEvent(.skipped(jobID: jobID, stage: stage))
-            guard let next else {
-                log.info("skipping \(stage) (already done): video already generated, job complete")
-                if job.status != .completed {
-                    try await infra(log) { try await self.store.markCompleted(jobID: jobID, ideaID: ideaID, at: Date()) }
-                    onEvent(.completed(jobID: jobID, ideaID: ideaID))
-                }
-                try await ackOrDrop(delivery, source: source, log: log)
-                return
-            }
-            if job.dispatched.contains(next) {
-                log.info("skipping \(stage) (already done); \(next) is already enqueued")
-            } else {
-                log.info("skipping \(stage) (already done); \(ResumePlanner.describe(checkpoint: idea.lastSuccessfulStep))")
-                try await forward(job: job, to: next, log: log)
-            }
-            try await ackOrDrop(delivery, source: source, log: log)
-            return
-        case .reroute(let needed):
-            log.notice("the message asks for \(message.stage) but \(ResumePlanner.describe(checkpoint: idea.lastSuccessfulStep)): sending the job to \(needed)")
-            try await forward(job: job, to: needed, log: log, force: true)
-            try await ackOrDrop(delivery, source: source, log: log)
-            return
-        case .run:
-            break
-        }
-
+    /// Decides from the stored job and idea, claims the stage's lease and runs it, or carries out what was decided.
+    private func process(_ message: JobMessage, _ d: DeliveryContext) async throws {
+        var d = d
+        let loaded = try await loadOrCreate(message, log: d.log)
+        let outcome = StageDecision.received(message, deliveryCount: d.delivery.deliveryCount, job: loaded?.0, idea: loaded?.1,
+                                             settings: settings, now: Date())
+        guard outcome == .claim, let (job, idea) = loaded else { return try await carryOut(outcome, message: message, job: loaded?.0, d) }
         let stage = message.stage
-        log[metadataKey: "attempt"] = "\(message.attempt)"
-        // Deliveries of this attempt that a dead worker took with it, including those before lease waits.
-        let lost = message.redeliveries + delivery.deliveryCount
-        if lost >= settings.crashLimit {
-            let reason = "\(stage) was started \(lost) times by workers that stopped before finishing it (crash loop)"
-            log.error("parking job: \(reason)")
-            let entry = ErrorEntry(stage: stage, kind: "crash_loop", message: reason, attempt: message.attempt, at: Date())
-            try await infra(log) {
-                try await self.store.recordFailure(jobID: jobID, ideaID: ideaID, entry, owner: self.settings.workerID, final: true, retrying: false)
-            }
-            await parkAndAck(delivery, source: source, stage: stage, jobID: jobID, ideaID: ideaID, kind: "crash_loop", reason: reason, log: log)
-            return
-        }
+        d.log[metadataKey: "attempt"] = "\(message.attempt)"
         if idea.lastSuccessfulStep != nil {
             let skipped = ResumePlanner.skipped(checkpoint: idea.lastSuccessfulStep).map(\.rawValue).joined(separator: ", ")
-            log.info("\(ResumePlanner.describe(checkpoint: idea.lastSuccessfulStep)) (skipping \(skipped): already done)")
+            d.log.info("\(ResumePlanner.describe(checkpoint: idea.lastSuccessfulStep)) (skipping \(skipped): already done)")
         }
-
-        // Claim the stage with a lease.
-        let claimed = try await infra(log) {
-            try await self.store.claim(jobID: jobID, stage: stage, owner: self.settings.workerID,
+        let claim = try await infra(d.log) {
+            try await self.store.claim(jobID: job.jobID, stage: stage, owner: self.settings.workerID,
                                        until: Date().addingTimeInterval(self.settings.leaseDuration.seconds), now: Date())
         }
-        switch claimed {
-        case .missing:
-            await parkAndAck(delivery, source: source, stage: stage, jobID: jobID, ideaID: ideaID,
-                             kind: "poison", reason: "job \(jobID) disappeared", log: log)
-            return
-        case .held(let lease):
-            onEvent(.leaseHeld(jobID: jobID, stage: stage))
-            if message.leaseWaits >= settings.maxLeaseWaits {
-                await parkAndAck(delivery, source: source, stage: stage, jobID: jobID, ideaID: ideaID, kind: "lease",
-                                 reason: "stage \(stage) stayed claimed by \(lease.owner) through \(message.leaseWaits) waits", log: log)
-                return
-            }
-            // Another delivery of this job is being worked on (or its worker died and the lease will run out):
-            // come back after the shortest delay rather than run the stage twice at once.
-            var waited = message
-            waited.leaseWaits += 1
-            waited.redeliveries = lost
-            let later = waited
-            let delay = settings.retry.allDelays.first!
-            log.info("stage \(stage) is claimed by \(lease.owner) until \(lease.expiresAt); checking again in \(delay.compact)")
-            try await infra(log) { try await self.queue.publishDelayed(later, stage: stage, delay: delay) }
-            try await ackOrDrop(delivery, source: source, log: log)
-            return
-        case .claimed(let j):
-            job = j
+        guard case .claimed(let claimed) = claim else {
+            if case .held = claim { onEvent(.leaseHeld(jobID: job.jobID, stage: stage)) }
+            let next = StageDecision.notClaimed(claim, message: message, deliveryCount: d.delivery.deliveryCount, settings: settings)
+            return try await carryOut(next, message: message, job: job, d)
         }
-
         // Reload the idea under the lease: another worker may have finished the stage meanwhile.
-        if let fresh = try await infra(log, { try await self.store.idea(ideaID) }) { idea = fresh }
-        if idea.isDone(stage) {
-            try await infra(log) { try await self.store.release(jobID: jobID, stage: stage, owner: self.settings.workerID) }
-            log.info("skipping \(stage) (already done by another delivery, or by another job of this idea)")
-            try await advance(job: job, after: stage, log: log, force: false)
-            try await ackOrDrop(delivery, source: source, log: log)
-            return
+        let fresh = try await infra(d.log) { try await self.store.idea(idea.id) } ?? idea
+        if fresh.isDone(stage) {
+            try await infra(d.log) { try await self.store.release(jobID: job.jobID, stage: stage, owner: self.settings.workerID) }
+            d.log.info("skipping \(stage) (already done by another delivery, or by another job of this idea)")
+            try await advance(job: claimed, after: stage, log: d.log, force: false)
+            return try await ack(d)
         }
+        try await run(message, job: claimed, idea: fresh, d)
+    }
 
-        log.info("running \(stage), attempt \(message.attempt) (stage attempts so far: \(job.attempts[stage] ?? 0))")
-        onEvent(.started(jobID: jobID, stage: stage, attempt: message.attempt))
+    /// Runs the claimed stage, records its checkpoint and moves the job on; a failure is decided and carried out.
+    private func run(_ message: JobMessage, job: JobRecord, idea: IdeaRecord, _ d: DeliveryContext) async throws {
+        let stage = message.stage
+        d.log.info("running \(stage), attempt \(message.attempt) (stage attempts so far: \(job.attempts[stage] ?? 0))")
+        onEvent(.started(jobID: job.jobID, stage: stage, attempt: message.attempt))
         let started = ContinuousClock.now
-        let effect = settings.failpoints.effect(stage: stage, attempt: message.attempt)
         do {
-            if case .fail(let f) = effect { throw f }
-            guard let executor = executors[stage] else {
-                throw StageFailure.permanent("this worker has no executor for stage \(stage)")
-            }
-            let dir = settings.workRoot.appendingPathComponent("\(jobID)-\(stage.rawValue)-\(UUID().uuidString.prefix(8))")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let result: StagedResult
-            if let staged = try await stagedResult(ideaID: ideaID, stage: stage, dir: dir, log: log) {
-                // An earlier run got the provider's result and stored it, then stopped before its checkpoint.
-                log.notice("reusing the result an earlier run of \(stage) stored before it stopped: the provider is not called again")
-                result = staged
-                onEvent(.credits(stage: stage, usd: staged.costs.reduce(0) { $0 + $1.costUSD }, saved: true))
-            } else {
-                let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
-                var refs: [String: ArtifactRef] = [:]
-                for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
-                    let id = ArtifactKey.artifact(ideaID: ideaID, stage: stage, name: name)
-                    refs[name] = try await infra(log) {
-                        try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url)
-                    }
-                }
-                result = StagedResult(artifact: StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date()),
-                                      costs: output.costs)
-                try await storeStagedResult(result, ideaID: ideaID, stage: stage, dir: dir, log: log)
-            }
-            if effect == .crash {
-                log.critical("failpoint \(stage)=crash: exiting in the middle of the stage, before its checkpoint")
-                try await crash()
-            }
-            let write = CheckpointWrite(jobID: jobID, ideaID: ideaID, stage: stage, artifact: result.artifact,
-                                        costs: result.costs, owner: settings.workerID, at: Date())
-            let advanced = try await infra(log) { try await self.store.checkpoint(write) }
-            let seconds = (ContinuousClock.now - started).seconds
-            if advanced {
-                log.info("\(stage.checkpoint) recorded (\(String(format: "%.2f", seconds)) s)")
-                onEvent(.credits(stage: stage, usd: result.costs.reduce(0) { $0 + $1.costUSD }, saved: false))
-            } else {
-                log.warning("\(stage) was already checkpointed by another run; keeping the first result")
-            }
-            onEvent(.succeeded(jobID: jobID, stage: stage, attempt: message.attempt, seconds: seconds))
+            let result = try await produce(message, job: job, idea: idea, log: d.log)
+            try await record(result, message: message, job: job, started: started, log: d.log)
         } catch let failure as StageFailure {
-            try await fail(failure, message: message, delivery: delivery, source: source, job: job, idea: idea, log: log)
-            return
+            return try await carryOut(StageDecision.failed(failure, message: message, settings: settings, now: Date()), message: message, job: job, d)
         } catch is CancellationError {
-            try? await store.release(jobID: jobID, stage: stage, owner: settings.workerID)
+            try? await store.release(jobID: job.jobID, stage: stage, owner: settings.workerID)
             throw CancellationError()
         } catch is SimulatedCrash {
             throw SimulatedCrash()
         } catch let error as LeaseLost {
-            // The run that took the stage over may be another job's: come back later, when the checkpoint says
-            // what is left for this job (as while waiting for a lease).
-            log.warning("\(error)")
-            var later = message
-            later.leaseWaits += 1
-            later.newIdea = nil
-            let again = later
-            try await infra(log) { try await self.queue.publishDelayed(again, stage: stage, delay: self.settings.retry.allDelays.first!) }
-            try await ackOrDrop(delivery, source: source, log: log)
-            return
+            d.log.warning("\(error)")
+            return try await carryOut(StageDecision.leaseLost(message, settings: settings), message: message, job: job, d)
         } catch {
             let failure = StageFailure.transient("\(stage) failed: \(error)")
-            try await fail(failure, message: message, delivery: delivery, source: source, job: job, idea: idea, log: log)
-            return
+            return try await carryOut(StageDecision.failed(failure, message: message, settings: settings, now: Date()), message: message, job: job, d)
         }
+        try await advance(job: job, after: stage, log: d.log, force: true)
+        try await ack(d)
+    }
 
-        try await advance(job: job, after: stage, log: log, force: true)
-        try await ackOrDrop(delivery, source: source, log: log)
+    /// The stage's result: stored by an earlier run that stopped before its checkpoint (the provider is not paid
+    /// again), or made now by the executor under the lease, its files and the result record stored at once.
+    private func produce(_ message: JobMessage, job: JobRecord, idea: IdeaRecord, log: Logger) async throws -> StagedResult {
+        let stage = message.stage
+        if case .fail(let f) = settings.failpoints.effect(stage: stage, attempt: message.attempt) { throw f }
+        guard let executor = executors[stage] else { throw StageFailure.permanent("this worker has no executor for stage \(stage)") }
+        let dir = settings.workRoot.appendingPathComponent("\(job.jobID)-\(stage.rawValue)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        if let staged = try await stagedResult(ideaID: idea.id, stage: stage, dir: dir, log: log) {
+            log.notice("reusing the result an earlier run of \(stage) stored before it stopped: the provider is not called again")
+            onEvent(.credits(stage: stage, usd: staged.costs.reduce(0) { $0 + $1.costUSD }, saved: true))
+            return staged
+        }
+        let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
+        var refs: [String: ArtifactRef] = [:]
+        for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
+            let id = ArtifactKey.artifact(ideaID: idea.id, stage: stage, name: name)
+            refs[name] = try await infra(log) { try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url) }
+        }
+        let result = StagedResult(artifact: StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date()),
+                                  costs: output.costs)
+        try await storeStagedResult(result, ideaID: idea.id, stage: stage, dir: dir, log: log)
+        return result
+    }
+
+    /// Writes the checkpoint (with the costs, once) after the crash failpoint's chance to stop the process.
+    private func record(_ result: StagedResult, message: JobMessage, job: JobRecord, started: ContinuousClock.Instant, log: Logger) async throws {
+        let stage = message.stage
+        if settings.failpoints.effect(stage: stage, attempt: message.attempt) == .crash {
+            log.critical("failpoint \(stage)=crash: exiting in the middle of the stage, before its checkpoint")
+            try await crash()
+        }
+        let write = CheckpointWrite(jobID: job.jobID, ideaID: job.ideaID, stage: stage, artifact: result.artifact,
+                                    costs: result.costs, owner: settings.workerID, at: Date())
+        let advanced = try await infra(log) { try await self.store.checkpoint(write) }
+        let seconds = (ContinuousClock.now - started).seconds
+        if advanced {
+            log.info("\(stage.checkpoint) recorded (\(String(format: "%.2f", seconds)) s)")
+            onEvent(.credits(stage: stage, usd: result.costs.reduce(0) { $0 + $1.costUSD }, saved: false))
+        } else {
+            log.warning("\(stage) was already checkpointed by another run; keeping the first result")
+        }
+        onEvent(.succeeded(jobID: job.jobID, stage: stage, attempt: message.attempt, seconds: seconds))
     }
 
     /// After `stage` is done: the job's next stage is enqueued (again only when `force`), or the job completes.
@@ -318,6 +250,48 @@ public final class StageRunner: Sendable {
             log.info("job complete: video_generated")
             onEvent(.completed(jobID: job.jobID, ideaID: job.ideaID))
         }
+    }
+
+    /// Carries out a decided outcome, then acknowledges the delivery (parking acknowledges on its own).
+    private func carryOut(_ outcome: StageOutcome, message: JobMessage, job: JobRecord?, _ d: DeliveryContext) async throws {
+        let stage = message.stage
+        switch outcome {
+        case .claim:
+            preconditionFailure("a claim is carried out by process()")
+        case .drop(let skipped, let note):
+            if let skipped { onEvent(.skipped(jobID: message.jobID, stage: skipped)) }
+            d.log.info("\(note)")
+        case .forward(let to, let force, let skipped, let note):
+            if let skipped { onEvent(.skipped(jobID: message.jobID, stage: skipped)) }
+            d.log.info("\(note)")
+            if let job { try await forward(job: job, to: to, log: d.log, force: force) }
+        case .complete(let mark, let skipped, let note):
+            onEvent(.skipped(jobID: message.jobID, stage: skipped))
+            d.log.info("\(note)")
+            if mark {
+                try await infra(d.log) { try await self.store.markCompleted(jobID: message.jobID, ideaID: message.ideaID, at: Date()) }
+                onEvent(.completed(jobID: message.jobID, ideaID: message.ideaID))
+            }
+        case .delay(let later, let delay, let note):
+            d.log.info("\(note)")
+            try await infra(d.log) { try await self.queue.publishDelayed(later, stage: stage, delay: delay) }
+        case .retry(let next, let delay, let failure):
+            try await infra(d.log) {
+                try await self.store.recordFailure(jobID: message.jobID, ideaID: message.ideaID, failure, owner: self.settings.workerID, final: false, retrying: true)
+            }
+            try await infra(d.log) { try await self.queue.publishDelayed(next, stage: stage, delay: delay) }
+            d.log.warning("\(stage) attempt \(message.attempt) failed (\(failure.kind)): \(failure.message); retry \(next.attempt - 1) of \(settings.retry.maxRetries) in \(delay.compact)")
+            onEvent(.retryScheduled(jobID: message.jobID, stage: stage, attempt: next.attempt, delay: delay, reason: failure.message))
+        case .park(let kind, let reason, let failure):
+            if let failure {
+                try await infra(d.log) {
+                    try await self.store.recordFailure(jobID: message.jobID, ideaID: message.ideaID, failure, owner: self.settings.workerID, final: true, retrying: false)
+                }
+                d.log.error("parking job: \(reason)")
+            }
+            return await park(d, stage: stage, jobID: message.jobID, kind: kind, reason: reason)
+        }
+        try await ack(d)
     }
 
     // MARK: Steps
@@ -407,42 +381,9 @@ public final class StageRunner: Sendable {
         log.info("enqueued \(stage)")
     }
 
-    private func fail(_ failure: StageFailure, message: JobMessage, delivery: Delivery, source: any DeliverySource,
-                      job: JobRecord, idea: IdeaRecord, log: Logger) async throws {
-        let stage = message.stage
-        let text = Redactor.shared.redact(failure.message)
-        switch settings.retry.decide(failure, attempt: message.attempt) {
-        case .retry(let nextAttempt, let delay):
-            let entry = ErrorEntry(stage: stage, kind: failure.kind.label, message: text, attempt: message.attempt, at: Date())
-            try await infra(log) {
-                try await self.store.recordFailure(jobID: job.jobID, ideaID: idea.id, entry, owner: self.settings.workerID, final: false, retrying: true)
-            }
-            var next = message
-            next.attempt = nextAttempt
-            next.leaseWaits = 0
-            next.newIdea = nil
-            let retry = next
-            try await infra(log) { try await self.queue.publishDelayed(retry, stage: stage, delay: delay) }
-            log.warning("\(stage) attempt \(message.attempt) failed (\(failure.kind.label)): \(text); retry \(nextAttempt - 1) of \(settings.retry.maxRetries) in \(delay.compact)")
-            onEvent(.retryScheduled(jobID: job.jobID, stage: stage, attempt: nextAttempt, delay: delay, reason: text))
-            try await ackOrDrop(delivery, source: source, log: log)
-        case .park(let kind):
-            let reason = kind == "exhausted"
-                ? "\(stage) failed \(message.attempt) times (retry budget of \(settings.retry.maxRetries) spent); last error: \(text)"
-                : "\(stage) failed permanently: \(text)"
-            let entry = ErrorEntry(stage: stage, kind: kind, message: reason, attempt: message.attempt, at: Date())
-            try await infra(log) {
-                try await self.store.recordFailure(jobID: job.jobID, ideaID: idea.id, entry, owner: self.settings.workerID, final: true, retrying: false)
-            }
-            log.error("parking job: \(reason)")
-            await parkAndAck(delivery, source: source, stage: stage, jobID: job.jobID, ideaID: idea.id, kind: kind, reason: reason, log: log)
-        }
-    }
-
     /// Publishes the delivery as it came to the parking queue of `stage` with the reason, then acknowledges it.
-    private func parkAndAck(_ delivery: Delivery, source: any DeliverySource, stage: Stage, jobID: String?, ideaID: String?,
-                            kind: String, reason: String, log: Logger) async {
-        var h = delivery.headers.filter { !$0.key.hasPrefix("x-death") && $0.key != "CC" && $0.key != "BCC" }
+    private func park(_ d: DeliveryContext, stage: Stage, jobID: String?, kind: String, reason: String) async {
+        var h = d.delivery.headers.filter { !$0.key.hasPrefix("x-death") && $0.key != "CC" && $0.key != "BCC" }
         h[MessageHeader.stage] = stage.rawValue
         h[MessageHeader.parkedAt] = Timestamp.iso(Date())
         h[MessageHeader.parkedBy] = settings.workerID
@@ -451,19 +392,19 @@ public final class StageRunner: Sendable {
         let headers = h
         let reason = Redactor.shared.redact(reason)
         do {
-            try await infra(log) {
-                try await self.queue.park(body: delivery.body, headers: headers, stage: stage, reasonKind: kind, reason: reason)
+            try await infra(d.log) {
+                try await self.queue.park(body: d.delivery.body, headers: headers, stage: stage, reasonKind: kind, reason: reason)
             }
             onEvent(.parked(jobID: jobID, stage: stage, kind: kind, reason: reason))
-            try await ackOrDrop(delivery, source: source, log: log)
+            try await ack(d)
         } catch {
-            await source.abandon(delivery)
+            await d.source.abandon(d.delivery)
         }
     }
 
-    private func ackOrDrop(_ delivery: Delivery, source: any DeliverySource, log: Logger) async throws {
-        do { try await source.ack(delivery) } catch QueueError.staleDelivery {
-            log.notice("the connection that delivered this message closed; the broker will redeliver it and the checkpoint makes that harmless")
+    private func ack(_ d: DeliveryContext) async throws {
+        do { try await d.source.ack(d.delivery) } catch QueueError.staleDelivery {
+            d.log.notice("the connection that delivered this message closed; the broker will redeliver it and the checkpoint makes that harmless")
         }
     }
 

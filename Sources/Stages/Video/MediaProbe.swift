@@ -78,62 +78,44 @@ public struct DecodedPicture: Sendable {
 public enum VideoFrames {
     /// The pictures showing at each of `times` (seconds), in the order asked, read in one pass through the file.
     public static func pictures(in url: URL, at times: [Double]) throws -> [DecodedPicture] {
-        var format: UnsafeMutablePointer<AVFormatContext>?
+        try PictureReader(url).pictures(at: times)
+    }
+}
+
+/// One pass through a video's pictures. `held` keeps the last decoded picture (a reference, no copy) until the
+/// next one shows whether it is one asked for: only pictures that are an answer get copied out.
+private final class PictureReader {
+    private var format: UnsafeMutablePointer<AVFormatContext>?
+    private var codec: UnsafeMutablePointer<AVCodecContext>?
+    private var packet = av_packet_alloc(), frame = av_frame_alloc(), held = av_frame_alloc()
+    private var stream: Int32 = 0
+    private var timeBase = 0.0
+    private var wanted: [(offset: Int, element: Double)] = []
+    private var found: [DecodedPicture?] = []
+    private var next = 0
+    private var heldTime: Double?
+    private var heldCopy: DecodedPicture?
+
+    init(_ url: URL) throws {
         try av(avformat_open_input(&format, url.path, nil, nil), "open \(url.lastPathComponent)")
-        defer { avformat_close_input(&format) }
         try av(avformat_find_stream_info(format, nil), "read stream info")
         var decoder: UnsafePointer<AVCodec>?
-        let stream = try av(av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0), "find a video stream")
-        let timeBase = av_q2d(format!.pointee.streams[Int(stream)]!.pointee.time_base)
-        var codec = avcodec_alloc_context3(decoder)
-        defer { avcodec_free_context(&codec) }
+        stream = try av(av_find_best_stream(format, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0), "find a video stream")
+        timeBase = av_q2d(format!.pointee.streams[Int(stream)]!.pointee.time_base)
+        codec = avcodec_alloc_context3(decoder)
         try av(avcodec_parameters_to_context(codec, format!.pointee.streams[Int(stream)]!.pointee.codecpar), "decoder parameters")
         try av(avcodec_open2(codec, decoder, nil), "open the video decoder")
-        // `held` keeps the last decoded picture (a reference, no copy) until the next one shows whether it is
-        // the one asked for: only pictures that are an answer get copied out.
-        var packet = av_packet_alloc(), frame = av_frame_alloc(), held = av_frame_alloc()
-        defer { av_packet_free(&packet); av_frame_free(&frame); av_frame_free(&held) }
+    }
 
-        let wanted = times.enumerated().sorted { $0.element < $1.element }
-        var found = [DecodedPicture?](repeating: nil, count: times.count)
-        var next = 0
-        var heldTime: Double?
-        var heldCopy: DecodedPicture?
-        func copy(_ f: AVFrame, time: Double) -> DecodedPicture {
-            let w = Int(f.width), h = Int(f.height)
-            func plane(_ p: UnsafeMutablePointer<UInt8>, _ stride: Int32, _ pw: Int, _ ph: Int) -> [UInt8] {
-                var out = [UInt8](repeating: 0, count: pw * ph)
-                out.withUnsafeMutableBufferPointer { o in for r in 0..<ph { memcpy(o.baseAddress! + r * pw, p + r * Int(stride), pw) } }
-                return out
-            }
-            return DecodedPicture(time: time, width: w, height: h, luma: plane(f.data.0!, f.linesize.0, w, h),
-                                  cb: plane(f.data.1!, f.linesize.1, w / 2, h / 2), cr: plane(f.data.2!, f.linesize.2, w / 2, h / 2))
-        }
-        // A frame shows from its timestamp until the next one's: the picture for time t is the last one at or
-        // before t. `nextTime` is the new frame's time (nil at the end).
-        func answer(before nextTime: Double?) {
-            guard let t = heldTime else { return }
-            while next < wanted.count, nextTime == nil || nextTime! > wanted[next].element + 1e-6 {
-                if heldCopy == nil { heldCopy = copy(held!.pointee, time: t) }
-                found[wanted[next].offset] = heldCopy
-                next += 1
-            }
-        }
-        func take() throws -> Bool {
-            while true {
-                let rc = avcodec_receive_frame(codec, frame)
-                if rc == rf_averror_eagain() { return true }
-                if rc == rf_averror_eof() { return false }
-                try av(rc, "decode")
-                guard frame!.pointee.format == AV_PIX_FMT_YUV420P.rawValue else { throw AVError(code: -1, what: "not a yuv420p video") }
-                let t = Double(frame!.pointee.best_effort_timestamp) * timeBase
-                answer(before: t)
-                av_frame_unref(held)
-                av_frame_move_ref(held, frame)
-                heldTime = t
-                heldCopy = nil
-            }
-        }
+    deinit {
+        av_packet_free(&packet); av_frame_free(&frame); av_frame_free(&held)
+        avcodec_free_context(&codec)
+        avformat_close_input(&format)
+    }
+
+    func pictures(at times: [Double]) throws -> [DecodedPicture] {
+        wanted = times.enumerated().sorted { $0.element < $1.element }
+        found = [DecodedPicture?](repeating: nil, count: times.count)
         reading: while next < wanted.count {
             let rc = av_read_frame(format, packet)
             if rc == rf_averror_eof() {
@@ -150,6 +132,45 @@ public enum VideoFrames {
         }
         answer(before: nil)
         return try found.map { try $0 ?? { throw AVError(code: -1, what: "no picture at the times asked") }() }
+    }
+
+    /// A frame shows from its timestamp until the next one's: the picture for time t is the last one at or
+    /// before t. `nextTime` is the new frame's time (nil at the end).
+    private func answer(before nextTime: Double?) {
+        guard let t = heldTime else { return }
+        while next < wanted.count, nextTime == nil || nextTime! > wanted[next].element + 1e-6 {
+            if heldCopy == nil { heldCopy = Self.copy(held!.pointee, time: t) }
+            found[wanted[next].offset] = heldCopy
+            next += 1
+        }
+    }
+
+    /// Receives the decoded frames; false at the end of the stream.
+    private func take() throws -> Bool {
+        while true {
+            let rc = avcodec_receive_frame(codec, frame)
+            if rc == rf_averror_eagain() { return true }
+            if rc == rf_averror_eof() { return false }
+            try av(rc, "decode")
+            guard frame!.pointee.format == AV_PIX_FMT_YUV420P.rawValue else { throw AVError(code: -1, what: "not a yuv420p video") }
+            let t = Double(frame!.pointee.best_effort_timestamp) * timeBase
+            answer(before: t)
+            av_frame_unref(held)
+            av_frame_move_ref(held, frame)
+            heldTime = t
+            heldCopy = nil
+        }
+    }
+
+    private static func copy(_ f: AVFrame, time: Double) -> DecodedPicture {
+        let w = Int(f.width), h = Int(f.height)
+        func plane(_ p: UnsafeMutablePointer<UInt8>, _ stride: Int32, _ pw: Int, _ ph: Int) -> [UInt8] {
+            var out = [UInt8](repeating: 0, count: pw * ph)
+            out.withUnsafeMutableBufferPointer { o in for r in 0..<ph { memcpy(o.baseAddress! + r * pw, p + r * Int(stride), pw) } }
+            return out
+        }
+        return DecodedPicture(time: time, width: w, height: h, luma: plane(f.data.0!, f.linesize.0, w, h),
+                              cb: plane(f.data.1!, f.linesize.1, w / 2, h / 2), cr: plane(f.data.2!, f.linesize.2, w / 2, h / 2))
     }
 }
 

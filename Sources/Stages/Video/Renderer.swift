@@ -110,117 +110,63 @@ public struct VideoRenderer: Sendable {
         }
         let partial = output.deletingLastPathComponent().appendingPathComponent(".\(output.lastPathComponent).partial.mp4")
         defer { try? FileManager.default.removeItem(at: partial) }
-        // AAC at the narration's own rate and channel count (mono speech stays mono: half the encoding work),
-        // 48 kHz when its rate is not one AAC takes.
-        let source = try AudioDecoder.probe(path: audio.path)
-        let aacRates: Set<Int32> = [8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000]
-        let channels: Int32 = min(2, source.channels), rate: Int32 = aacRates.contains(source.rate) ? source.rate : 48_000
-        let decoder = try AudioDecoder(path: audio.path, sampleRate: rate, channels: channels)
-        guard let fifo = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, 4096) else { throw AVError(code: -1, what: "audio fifo") }
-        defer { av_audio_fifo_free(fifo) }
-        // Know the exact length first (decode is cheap next to encoding): count samples in one pass.
-        var total: Int64 = 0
-        do {
-            let counter = try AudioDecoder(path: audio.path, sampleRate: rate, channels: channels)
-            guard let scratch = av_audio_fifo_alloc(AV_SAMPLE_FMT_FLTP, channels, 4096) else { throw AVError(code: -1, what: "fifo") }
-            defer { av_audio_fifo_free(scratch) }
-            while try counter.decodeMore(into: scratch) {
-                total += Int64(av_audio_fifo_size(scratch))
-                av_audio_fifo_drain(scratch, av_audio_fifo_size(scratch))
-            }
-            total += Int64(av_audio_fifo_size(scratch))
-        }
-        guard total > 0 else { throw StageFailure.permanent("the narration audio is empty") }
-        let duration = Double(total) / Double(rate)
-        let frames = max(1, Int((duration * Double(o.fps)).rounded(.up)))
+        let track = try NarrationTrack(audio)
+        let frames = max(1, Int((track.duration * Double(o.fps)).rounded(.up)))
         let videoEnd = Double(frames) / Double(o.fps)
-        let totalSamples = Int64((videoEnd * Double(rate)).rounded())
-
-        let music = try o.music.map { try MusicBed(url: $0, rate: rate, channels: channels, levelDB: o.musicLevelDB, duckDB: o.musicDuckDB) }
+        let music = try o.music.map { try MusicBed(url: $0, rate: track.rate, channels: track.channels, levelDB: o.musicLevelDB, duckDB: o.musicDuckDB) }
         let writer = try MP4Writer(path: partial.path, options: .init(
             width: Int32(o.width), height: Int32(o.height), fps: Int32(o.fps), preset: o.preset, crf: o.crf,
-            threads: Int32(o.threads), audioSampleRate: rate, audioChannels: channels))
+            threads: Int32(o.threads), audioSampleRate: track.rate, audioChannels: track.channels))
         let segments = o.background.isPlural ? o.background.segments(paragraphs: paragraphs, cues: cues, duration: videoEnd)
                                              : [BackgroundSegment(start: 0, source: o.background)]
-        let background: any FrameFiller = segments.count == 1
-            ? try filler(segments[0].source, frames: frames, options: o, scratch: partial.deletingLastPathComponent())
-            : SequenceFiller(segments: segments, fps: o.fps, frames: frames) {
-                // Two may be open at once (the one showing and the next): each gets half the spill budget.
-                var half = o
-                half.loopSpillBytes /= 2
-                return try filler($0, frames: $1, options: half, scratch: partial.deletingLastPathComponent())
-            }
+        let background = try Self.background(segments, frames: frames, options: o, scratch: partial.deletingLastPathComponent())
         defer { background.close() }
         let rasterizer = SubtitleRasterizer(style: o.subtitles, frameWidth: o.width, frameHeight: o.height)
-        var warnings: [String] = []
-        let (_, missingFonts) = o.subtitles.resolveFont()
-        if !missingFonts.isEmpty && !cues.isEmpty {
-            warnings.append("font\(missingFonts.count > 1 ? "s" : "") \(missingFonts.joined(separator: ", ")) not found; using \(rasterizer.fontPath ?? "ImageMagick's default font")")
-        }
-        var drawnBox: (x: Int, y: Int, width: Int, height: Int)?
-        // The thumbnail shows the middle of the first cue (or a third of the way in).
-        let thumbnailFrame = min(frames - 1, cues.first.map { Int((($0.start + $0.end) / 2) * Double(o.fps)) } ?? frames / 3)
-        var thumbnailJob: Thumbnail.Job?
-        defer { _ = thumbnailJob?.wait() }
-        // Which overlay each frame shows: a cue, or with a highlight colour each (cue, spoken word), each drawn
-        // once, ahead of its first frame, on the prefetcher's thread.
-        let highlighting = o.subtitles.highlightColor != nil
-        var plan: [OverlayPrefetcher.Key?] = []
-        plan.reserveCapacity(frames)
-        do {
-            var c = 0
-            for i in 0..<frames {
-                let t = Double(i) / Double(o.fps)
-                while c < cues.count && cues[c].end <= t { c += 1 }
-                plan.append(c < cues.count && cues[c].start <= t ? .init(cue: c, word: highlighting ? cues[c].activeWord(at: t) : nil) : nil)
-            }
-        }
+        // Each overlay (a cue, or with a highlight colour each cue and spoken word) is drawn once, ahead of its
+        // first frame, on the prefetcher's thread.
+        let plan = OverlayPrefetcher.plan(cues: cues, frames: frames, fps: o.fps, highlighting: o.subtitles.highlightColor != nil)
         var order: [OverlayPrefetcher.Key] = []
         for case let key? in plan where order.last != key { order.append(key) }
         let overlays = OverlayPrefetcher(keys: order, cues: cues, rasterizer: rasterizer)
         defer { overlays.close() }
-        var current: (key: OverlayPrefetcher.Key, overlay: CueOverlay?)?
-        var audioDone = false
+        // The thumbnail shows the middle of the first cue (or a third of the way in).
+        let thumbnailFrame = min(frames - 1, cues.first.map { Int((($0.start + $0.end) / 2) * Double(o.fps)) } ?? frames / 3)
+        let loop = try FrameLoop(writer: writer, narration: audio, track: track, videoEnd: videoEnd, music: music, background: background,
+                                 plan: plan, overlays: overlays, fps: o.fps, thumbnail: thumbnail.map { ($0, thumbnailFrame) })
+        defer { _ = loop.takeThumbnail()?.wait() }
         for i in 0..<frames {
-            // Keep audio ahead of video so the muxer interleaves without buffering much.
-            let needSamples = min(totalSamples, Int64((Double(i + 1) / Double(o.fps) * Double(rate)).rounded()) + Int64(writer.audioFrameSize))
-            while writer.audioSamples < needSamples {
-                let size = writer.audioFrameSize
-                while !audioDone && av_audio_fifo_size(fifo) < size { audioDone = !(try decoder.decodeMore(into: fifo)) }
-                let count = Int32(min(Int64(size), totalSamples - writer.audioSamples))
-                try writer.encodeAudio(from: fifo, count: count, mix: music.map { m in { planes, n in try m.mix(into: planes, count: n) } })
-            }
-            try writer.prepareVideoFrame()
-            // A still background is drawn once; after that only the box of the last subtitle is put back
-            // (the frame's buffer keeps the previous picture, copied if the encoder still held it).
-            if let restore = background.restorer, i > 0 {
-                if let box = drawnBox { restore(writer.frame, box.x, box.y, box.width, box.height) }
-            } else {
-                try background.fill(writer.frame, index: i, count: frames)
-            }
-            drawnBox = nil
-            if let key = plan[i] {
-                if current?.key != key { current = (key, try overlays.next(key)) }
-                if let overlay = current?.overlay {
-                    let f = writer.frame.pointee
-                    overlay.blend(y: f.data.0!, Int(f.linesize.0), u: f.data.1!, v: f.data.2!, Int(f.linesize.1))
-                    drawnBox = (overlay.x, overlay.y, overlay.width, overlay.height)
-                }
-            }
-            if let thumbnail, i == thumbnailFrame { thumbnailJob = try Thumbnail.start(writer.frame, to: thumbnail) }
-            try writer.encodeVideoFrame()
+            try loop.encode(frame: i, of: frames)
             if i % 15 == 0 {
                 progress?(Double(i) / Double(frames), "\(i)/\(frames) frames")
                 try safePoint?.checkBlocking()
             }
         }
         try writer.finish()
-        if let job = thumbnailJob { thumbnailJob = nil; try job.wait().get() }
+        if let job = loop.takeThumbnail() { try job.wait().get() }
         try? FileManager.default.removeItem(at: output)
         try FileManager.default.moveItem(at: partial, to: output)
         progress?(1, "\(frames)/\(frames) frames")
-        return RenderResult(frames: frames, duration: videoEnd, warnings: warnings, thumbnail: thumbnail,
-                            backgroundFramesDecoded: { background.close(); return background.decodedFrames }(), backgrounds: segments.map { ($0.start, $0.source) })
+        return RenderResult(frames: frames, duration: videoEnd, warnings: fontWarnings(o.subtitles, rasterizer, cues: cues), thumbnail: thumbnail,
+                            backgroundFramesDecoded: { background.close(); return background.decodedFrames }(),
+                            backgrounds: segments.map { ($0.start, $0.source) })
+    }
+
+    /// One background, or a sequence that changes at the segments' starts.
+    static func background(_ segments: [BackgroundSegment], frames: Int, options o: RenderOptions, scratch: URL) throws -> any FrameFiller {
+        guard segments.count > 1 else { return try filler(segments[0].source, frames: frames, options: o, scratch: scratch) }
+        return SequenceFiller(segments: segments, fps: o.fps, frames: frames) {
+            // Two may be open at once (the one showing and the next): each gets half the spill budget.
+            var half = o
+            half.loopSpillBytes /= 2
+            return try filler($0, frames: $1, options: half, scratch: scratch)
+        }
+    }
+
+    /// A font of the style that was not found, and what is used instead.
+    static func fontWarnings(_ style: SubtitleStyle, _ rasterizer: SubtitleRasterizer, cues: [TimedCue]) -> [String] {
+        let (_, missing) = style.resolveFont()
+        guard !missing.isEmpty && !cues.isEmpty else { return [] }
+        return ["font\(missing.count > 1 ? "s" : "") \(missing.joined(separator: ", ")) not found; using \(rasterizer.fontPath ?? "ImageMagick's default font")"]
     }
 }
 

@@ -15,7 +15,7 @@ public enum ContentWords {
         too quite rather still even s t ll ve re d m let lets explain describe tell show teach talk give list \
         discuss summarize summarise introduce present wonder wondered come comes came go goes went get gets got \
         make makes made see sees saw seen know knows knew think thinks take takes took use used need needs want \
-        wants like look looks say says said keep keeps thing things way ways
+        wants like look looks say says said keep keeps work works worked thing things way ways
         """.split(whereSeparator: \.isWhitespace).map(String.init)),
         "fr": Set("""
         le la les l un une des du de d et ou mais ni donc or car à au aux en dans sur sous par pour avec sans chez \

@@ -65,6 +65,8 @@ struct ScriptAnswerProviderTests {
         try Self.expectParagraphs(script, behaviour)
     }
 
+    /// OpenAI is asked for a strict JSON schema, and one it accepts: the stand-in answers a schema that strict
+    /// mode would reject with OpenAI's 400, which would show here as a second request without it.
     @Test func structuredOutputIsAskedFor() async throws {
         let key = String(UUID().uuidString.prefix(8))
         _ = try await Self.writer("openai", "ok", key).write(idea: "why octopuses have three hearts", language: "en", targetSeconds: 20)

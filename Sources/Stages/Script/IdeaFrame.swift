@@ -25,14 +25,14 @@ public struct IdeaFrame: Sendable, Equatable {
 
     public init(_ idea: String, language: String) {
         self.language = language == "fr" ? "fr" : "en"
-        let (clean, asked) = IdeaText.clean(idea)
-        let words = IdeaText.normaliseCase(clean.split(separator: " ").map(String.init), language: self.language)
+        let (clean, asked) = IdeaCleaning.clean(idea)
+        let words = IdeaCleaning.normaliseCase(clean.split(separator: " ").map(String.init), language: self.language)
         (kind, text) = IdeaFrame.read(words, asked: asked, language: self.language)
     }
 
     /// The first paragraph of the narration: the idea, framed, and a line that makes one want to hear more.
     public var hook: String {
-        let t = text, T = IdeaText.capitalised(text)
+        let t = text, T = IdeaCleaning.capitalised(text)
         if language == "fr" {
             switch kind {
             case .wondered: return "Vous êtes-vous déjà demandé \(t) ? La réponse va vous surprendre."
@@ -53,7 +53,7 @@ public struct IdeaFrame: Sendable, Equatable {
 
     /// A title: the idea, capitalised, with its question mark when it is a direct question.
     public var title: String {
-        let T = IdeaText.capitalised(text)
+        let T = IdeaCleaning.capitalised(text)
         guard kind == .question || kind == .yesNo else { return T }
         return T + (language == "fr" ? " ?" : "?")
     }
@@ -173,7 +173,7 @@ struct IdeaRules: Sendable {
 }
 
 /// Cleaning an idea's text before it is framed.
-enum IdeaText {
+enum IdeaCleaning {
     static let kept: Set<Character> = ["'", "-", ",", ":", ";", ".", "!", "?", "&", "/", "%", "\"", "«", "»", "(", ")", "+", "$", "€", "£"]
 
     /// The idea without emoji, symbols or control characters, single-spaced, without the punctuation that

@@ -29,6 +29,7 @@ let package = Package(
             name: "CMagickWand",
             cSettings: [.unsafeFlags(magickIncludes)],
             linkerSettings: [.linkedLibrary("MagickWand-6.Q16"), .linkedLibrary("MagickCore-6.Q16")]),
+        .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
             name: "CFFmpeg", pkgConfig: "libavformat libavcodec libswscale libswresample libavutil",
@@ -39,11 +40,11 @@ let package = Package(
 
         // Backends: thin Swift over the C libraries, each implementing a port of Shared.
         .target(name: "RabbitMQBroker", dependencies: ["Shared", "CRabbitMQ"]),
-        .target(name: "MongoStore", dependencies: ["Shared", "CMongoC"]),
+        .target(name: "MongoStore", dependencies: ["Shared", "CMongoC", .product(name: "Logging", package: "swift-log")]),
         .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
         // Stage providers (offline ones here; real ones behind the same ports).
-        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand"],
+        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand", "CFontconfig"],
                 swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 
         // Wiring shared by the three workers and the CLI.

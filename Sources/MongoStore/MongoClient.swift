@@ -12,12 +12,23 @@ public final class MongoClient: @unchecked Sendable {
     public let redactedURI: String
     let blocking: BlockingPool
 
-    private static let initialised: Bool = { mongoc_init(); return true }()
+    private static let initialised: Bool = {
+        mongoc_init()
+        MongoLog.install()
+        return true
+    }()
 
     /// `uri` is a standard `mongodb://` or `mongodb+srv://` URI; the database is its path (default `reelforge`).
-    public init(uri text: String, defaultDatabase: String = "reelforge", threads: Int = 4) throws {
+    /// `timeoutMS` bounds server selection and connecting unless the URI sets them (the CLI fails fast with 2000).
+    public init(uri text: String, defaultDatabase: String = "reelforge", threads: Int = 4, timeoutMS: Int32 = 5000) throws {
         _ = Self.initialised
         redactedURI = Redactor.shared.redact(text)
+        // libmongoc splits user information at the first '@': a raw '@' in a password would reach the host name,
+        // and the rest of the password its error messages.
+        if let start = text.range(of: "://")?.upperBound,
+           text[start...].prefix(while: { $0 != "/" && $0 != "?" }).filter({ $0 == "@" }).count > 1 {
+            throw ConfigError.invalid("MONGODB_URI", "has a raw '@' in its user name or password (\(redactedURI)): write it as %40")
+        }
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(text, &error) else {
             throw ConfigError.invalid("MONGODB_URI", "is not a MongoDB URI (\(redactedURI)): \(Self.message(&error))")
@@ -29,10 +40,10 @@ public final class MongoClient: @unchecked Sendable {
             databaseName = defaultDatabase
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS) {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, 5000)
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeoutMS)
         }
         if !mongoc_uri_has_option(uri, MONGOC_URI_CONNECTTIMEOUTMS) {
-            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, 5000)
+            mongoc_uri_set_option_as_int32(uri, MONGOC_URI_CONNECTTIMEOUTMS, timeoutMS)
         }
         guard let pool = mongoc_client_pool_new(uri) else {
             mongoc_uri_destroy(uri)

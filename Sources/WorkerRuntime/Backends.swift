@@ -11,8 +11,9 @@ public struct DistributedBackends: Sendable {
     public let store: MongoJobStore
     public let artifacts: GridFSArtifactStore
 
-    public init(config: ReelForgeConfig, logger: Logger) throws {
-        let client = try MongoClient(uri: config.mongoURI)
+    /// `mongoTimeoutMS` bounds MongoDB server selection and connecting (unless MONGODB_URI sets them).
+    public init(config: ReelForgeConfig, logger: Logger, mongoTimeoutMS: Int32 = 5000) throws {
+        let client = try MongoClient(uri: config.mongoURI, timeoutMS: mongoTimeoutMS)
         store = MongoJobStore(client: client)
         artifacts = GridFSArtifactStore(client: client)
         queue = try RabbitMQWorkQueue(url: config.amqpURL,

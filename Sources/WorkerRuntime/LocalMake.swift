@@ -32,11 +32,12 @@ public struct LocalMake: Sendable {
         public var video: String?
         public var subtitles: String?
         public var script: String?
+        public var thumbnail: String?
         public var durationSeconds: Double?
         public var error: String?
         enum CodingKeys: String, CodingKey {
             case ideaID = "idea_id", jobID = "job_id", status, lastSuccessfulStep = "last_successful_step", skipped, ran, attempts
-            case video, subtitles, script, durationSeconds = "duration_seconds", error
+            case video, subtitles, script, thumbnail, durationSeconds = "duration_seconds", error
         }
     }
 
@@ -103,7 +104,7 @@ public struct LocalMake: Sendable {
             guard let job = try await store.jobs(ideaID: id).last else { throw ConfigError.invalid("--resume", "idea \(id) has no job") }
             return (idea, job)
         }
-        let text = (r.idea ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = try IdeaText.normalized(r.idea ?? "")
         // The same idea, language and length made before: resume it.
         for idea in try await store.ideas(limit: 10_000) where idea.idea == text && idea.language == r.language && idea.targetSeconds == r.seconds {
             if let job = try await store.jobs(ideaID: idea.id).last { return (idea, job) }
@@ -118,7 +119,7 @@ public struct LocalMake: Sendable {
                         artifacts: DirectoryArtifactStore, request: Request) async throws -> Summary {
         let idea = try await store.idea(ideaID)!
         let job = try await store.job(jobID)!
-        let dir = request.outDir.appendingPathComponent(SafeName.file(ideaID))
+        let dir = request.outDir.appendingPathComponent(Self.folderName(idea: idea.idea, ideaID: ideaID))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         func export(_ stage: Stage, _ name: String, as target: String) async throws -> String? {
             guard let ref = idea.artifacts[stage]?.files[name] else { return nil }
@@ -139,9 +140,30 @@ public struct LocalMake: Sendable {
         summary.subtitles = try await export(.video, "subtitles.srt", as: "subtitles.srt")
         _ = try await export(.video, "subtitles.vtt", as: "subtitles.vtt")
         summary.video = try await export(.video, "video.mp4", as: "video.mp4")
+        summary.thumbnail = try await export(.video, "thumbnail.png", as: "thumbnail.png")
         summary.durationSeconds = idea.artifacts[.video]?.inline["duration_seconds"]?.doubleValue
         if idea.status == .failed { summary.error = idea.errors.last?.message }
         return summary
+    }
+}
+
+extension LocalMake {
+    /// `out/<slug>-<idea-id>`: the idea's first words in lower-case ASCII letters and digits joined by '-' (at most
+    /// 40 characters; accents dropped, other scripts left out), then the id that keeps the folder unique.
+    public static func folderName(idea: String, ideaID: String) -> String {
+        var words: [String] = [], word = ""
+        for c in idea.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil) {
+            if c.isASCII && (c.isLetter || c.isNumber) { word.append(contentsOf: c.lowercased()); continue }
+            if !word.isEmpty { words.append(word); word = "" }
+        }
+        if !word.isEmpty { words.append(word) }
+        var slug = ""
+        for w in words {
+            if slug.count + w.count + 1 > 40 { break }
+            slug += (slug.isEmpty ? "" : "-") + w
+        }
+        let id = SafeName.file(ideaID)
+        return slug.isEmpty ? id : "\(slug)-\(id)"
     }
 }
 

@@ -2,24 +2,32 @@ import ArgumentParser
 import Foundation
 import Logging
 import Shared
+import Stages
 import WorkerRuntime
 
 struct Make: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make a video from an idea on this machine alone (embedded store, no broker, no database server).",
         discussion: """
-        Runs script → adapt → audio → video in this process, keeping checkpoints in an SQLite file under --home.
-        Running the same command again (or 'make --resume IDEA_ID') after a crash, kill -9 or Ctrl-C resumes at the
-        stage that did not finish and skips the ones that did. Offline providers are used: the template script,
-        the rule-based adapter, espeak-ng and the local renderer. REELFORGE_FAILPOINTS, REELFORGE_RETRY_DELAYS and
-        the REELFORGE_VIDEO_* variables apply as for the workers.
+        Runs script → adapt → audio → video in this process, keeping checkpoints in an SQLite file under --home. \
+        Running the same command again (or 'make --resume IDEA_ID') after a crash, kill -9 or Ctrl-C resumes at the \
+        stage that did not finish and skips the ones that did.
+
+        The providers are the workers': offline by default (the template script, espeak-ng), or those that \
+        REELFORGE_SCRIPT_PROVIDER and REELFORGE_TTS_PROVIDER name; the adapter is rule-based and the video is \
+        rendered here. REELFORGE_FAILPOINTS, REELFORGE_RETRY_DELAYS, the REELFORGE_VIDEO_* variables and the other \
+        settings of 'reelforge env' apply as for the workers.
+
+        Writes OUT/<slug>-<idea-id>/: video.mp4, thumbnail.png, subtitles.srt and .vtt, script.txt and .json, \
+        narration.wav. Usage errors (an invalid option, an idea that is blank, too long, holds control characters \
+        or has no word in Latin script) exit with 64, a video not made with 1.
         """)
 
     @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String?
     @Option(help: "Resume this idea id instead of naming the idea.") var resume: String?
     @Option(help: "Where the MP4, subtitles and script go (a folder per idea).") var out = "out"
     @Option(help: "Narration language: en or fr.") var lang = "en"
-    @Option(help: "Target length in seconds (5-600).") var duration = 30
+    @Option(parsing: .unconditional, help: "Target length in seconds (5-600).") var duration = 30
     @Option(help: "Folder of the embedded store.") var home = ".reelforge"
     @Option(help: "The background, as REELFORGE_BACKGROUND: a colour, #TOP:#BOTTOM, an image, a clip, a folder, media:NAME, media: or a comma list.")
     var background: String?
@@ -27,8 +35,10 @@ struct Make: AsyncParsableCommand {
 
     func validate() throws {
         if (idea == nil) == (resume == nil) { throw ValidationError("name an idea, or pass --resume IDEA_ID") }
-        if !["en", "fr"].contains(lang) { throw ValidationError("--lang must be en or fr") }
-        if !(5...600).contains(duration) { throw ValidationError("--duration must be 5 to 600 seconds") }
+        try validateIdea(idea, lang: lang, duration: duration, background: nil)
+        if let background {  // make also takes this machine's files and folders
+            do { _ = try BackgroundSource(parsing: background) } catch let f as StageFailure { throw ValidationError("--background: \(f.message)") }
+        }
     }
 
     func run() async throws {
@@ -42,13 +52,19 @@ struct Make: AsyncParsableCommand {
         let request = LocalMake.Request(idea: idea, resumeID: resume, language: lang, seconds: duration,
                                         outDir: URL(fileURLWithPath: out, relativeTo: cwd).standardizedFileURL,
                                         home: URL(fileURLWithPath: home, relativeTo: cwd).standardizedFileURL)
-        let summary = try await LocalMake(config: config, logger: Logger(label: "reelforge")).run(request, display: display)
+        let summary: LocalMake.Summary
+        do {
+            summary = try await LocalMake(config: config, logger: Logger(label: "reelforge")).run(request, display: display)
+        } catch let e as ConfigError where resume != nil && e.description.hasPrefix("--resume") {
+            throw ValidationError(e.description)  // a usage error: exit 64 like the other argument checks
+        }
         if json {
             try printJSON(summary)
         } else if summary.status == JobStatus.completed.rawValue {
             print("""
             Done: \(summary.ideaID)\(summary.skipped.isEmpty ? "" : " (skipped \(summary.skipped.joined(separator: ", ")): already done)")
               video     \(summary.video ?? "-")\(summary.durationSeconds.map { String(format: " (%.1f s)", $0) } ?? "")
+              thumbnail \(summary.thumbnail ?? "-")
               subtitles \(summary.subtitles ?? "-")
               script    \(summary.script ?? "-")
             """)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Shared
 import Stages
+import WorkerRuntime
 
 /// The shared media library (backgrounds kept in the artifact store, named `media:NAME` in REELFORGE_BACKGROUND).
 struct Media: AsyncParsableCommand {
@@ -19,10 +20,7 @@ struct Media: AsyncParsableCommand {
 
         /// The store, and what to call when done.
         func open() async throws -> (store: any ArtifactStore, close: () async -> Void) {
-            if let home {
-                let root = URL(fileURLWithPath: home).standardizedFileURL.appendingPathComponent("artifacts")
-                return (try DirectoryArtifactStore(root: root), {})
-            }
+            if let home { return (try EmbeddedHome.artifacts(home), {}) }
             let d = try await Distributed.connect()
             return (d.backends.artifacts, { await d.close() })
         }

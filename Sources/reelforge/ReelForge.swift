@@ -23,12 +23,21 @@ struct Distributed {
     let operations: Operations
     let logger: Logger
 
+    /// Connects once, failing within a few seconds with a hint when a service is not there (a worker waits for
+    /// its services; a person at a terminal wants to know at once).
     static func connect() async throws -> Distributed {
         let config = try ReelForgeConfig.fromEnvironment()
         LoggingSetup.bootstrap(config)
         let logger = Logger(label: "reelforge")
-        let backends = try DistributedBackends(config: config, logger: logger)
-        try await backends.prepare(logger: logger, attempts: 3)
+        let backends = try DistributedBackends(config: config, logger: logger, mongoTimeoutMS: 2000)
+        do { try await backends.store.prepare() } catch {
+            await backends.queue.close()
+            throw ServicesUnreachable(service: "MongoDB", address: config.mongoURI, error: error)
+        }
+        do { try await backends.queue.declareTopology() } catch {
+            await backends.queue.close()
+            throw ServicesUnreachable(service: "RabbitMQ", address: config.amqpURL, error: error)
+        }
         return Distributed(config: config, backends: backends,
                            operations: Operations(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
                                                  maxRetries: config.retry.maxRetries),
@@ -36,6 +45,21 @@ struct Distributed {
     }
 
     func close() async { await backends.queue.close() }
+}
+
+/// A distributed command could not reach its services: says which, and what to do about it.
+struct ServicesUnreachable: Error, CustomStringConvertible {
+    let service: String, address: String, error: any Error
+
+    var description: String {
+        let r = Redactor.shared
+        return """
+        cannot reach \(service) at \(r.redact(address)): \(r.redact(String(describing: error)).prefix(300))
+        Start the development services with 'scripts/services start' and load their addresses with \
+        'source .services/env' (AMQP_URL, MONGODB_URI), or pass --home DIR to use the embedded store of \
+        'reelforge make' (status, dlq list/show, media).
+        """
+    }
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {
@@ -49,13 +73,13 @@ struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Store a new idea and enqueue its first stage.")
     @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String
     @Option(help: "Narration language: en or fr.") var lang = "en"
-    @Option(help: "Target length in seconds (5-600).") var duration = 30
+    @Option(parsing: .unconditional, help: "Target length in seconds (5-600).") var duration = 30
     @Option(help: "This video's background: #RRGGBB, #TOP:#BOTTOM, media:NAME, media: (chosen by keywords) or a comma list (default: the video worker's REELFORGE_BACKGROUND).")
     var background: String?
     @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
 
     func validate() throws {
-        if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
+        try validateIdea(idea, lang: lang, duration: duration, background: background)
     }
 
     func run() async throws {
@@ -70,10 +94,22 @@ struct Submit: AsyncParsableCommand {
     }
 }
 
+/// The argument checks of `submit` and `make` (usage errors: exit 64), by the same rules as the message codec.
+func validateIdea(_ idea: String?, lang: String, duration: Int, background: String?) throws {
+    if let idea {
+        do throws(IdeaText.Problem) { _ = try IdeaText.normalized(idea) } catch { throw ValidationError(error.description) }
+    }
+    if !["en", "fr"].contains(lang) { throw ValidationError("--lang must be en or fr") }
+    if !(5...600).contains(duration) { throw ValidationError("--duration must be 5 to 600 seconds (got \(duration))") }
+    if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
+}
+
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Progress, step, attempts per stage and last error of ideas.")
     @Argument(help: "An idea id; without it, the 20 newest ideas.") var ideaID: String?
     @Flag(help: "Machine-readable output.") var json = false
+    @Option(help: "Use the embedded store in this folder (as 'reelforge make --home', e.g. .reelforge) instead of MongoDB.")
+    var home: String?
 
     struct View: Encodable {
         var idea_id: String, idea: String, status: String, last_successful_step: String?, progress_percentage: Int
@@ -82,20 +118,37 @@ struct Status: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let d = try await Distributed.connect()
+        let views: [View]
+        if let home {
+            views = try await Self.views(of: ideaID, in: try EmbeddedHome.existingStore(home))
+        } else {
+            let d = try await Distributed.connect()
+            do { views = try await Self.views(of: ideaID, in: d.backends.store) } catch { await d.close(); throw error }
+            await d.close()
+        }
+        if json { try printJSON(ideaID == nil ? AnyEncodable(views) : AnyEncodable(views[0])); return }
+        for v in views {
+            let attempts = Stage.allCases.compactMap { s in v.attempts[s.rawValue].map { "\(s.rawValue) \($0)" } }.joined(separator: ", ")
+            print("\(v.idea_id)  \(v.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(v.progress_percentage).leftPad(3))%  \(v.last_successful_step ?? "-")")
+            print("    \(v.idea.prefix(70))")
+            print("    job \(v.job_id ?? "-") (\(v.job_status ?? "-")); attempts: \(attempts.isEmpty ? "none" : attempts)")
+            if let e = v.last_error { print("    last error: \(e)") }
+        }
+        if views.isEmpty { print(home == nil ? "no ideas yet: reelforge submit \"your idea\"" : "no ideas yet: reelforge make \"your idea\"") }
+    }
+
+    /// One idea's view, or the 20 newest ideas'.
+    static func views(of ideaID: String?, in store: any JobStore) async throws -> [View] {
         let ideas: [IdeaRecord]
         if let ideaID {
-            guard let idea = try await d.backends.store.idea(ideaID) else {
-                await d.close()
-                throw ValidationError("no idea \(ideaID)")
-            }
+            guard let idea = try await store.idea(ideaID) else { throw ValidationError("no idea \(ideaID)") }
             ideas = [idea]
         } else {
-            ideas = try await d.backends.store.ideas(limit: 20)
+            ideas = try await store.ideas(limit: 20)
         }
         var views: [View] = []
         for i in ideas {
-            let job = try await d.backends.store.jobs(ideaID: i.id).last
+            let job = try await store.jobs(ideaID: i.id).last
             var artifacts: [String: [String: String]] = [:]
             for (stage, a) in i.artifacts { artifacts[stage.rawValue] = a.files.mapValues(\.id) }
             views.append(View(idea_id: i.id, idea: i.idea, status: i.status.rawValue, last_successful_step: i.lastSuccessfulStep?.rawValue,
@@ -105,16 +158,7 @@ struct Status: AsyncParsableCommand {
                               retry_count: job?.retryCount ?? 0, last_error: (job?.lastError ?? i.errors.last)?.message,
                               artifacts: artifacts, cost_usd: i.costs.reduce(0) { $0 + $1.costUSD }))
         }
-        await d.close()
-        if json { try printJSON(ideaID == nil ? AnyEncodable(views) : AnyEncodable(views[0])); return }
-        for v in views {
-            let attempts = Stage.allCases.compactMap { s in v.attempts[s.rawValue].map { "\(s.rawValue) \($0)" } }.joined(separator: ", ")
-            print("\(v.idea_id)  \(v.status.padding(toLength: 10, withPad: " ", startingAt: 0)) \(String(v.progress_percentage).leftPad(3))%  \(v.last_successful_step ?? "-")")
-            print("    \(v.idea.prefix(70))")
-            print("    job \(v.job_id ?? "-") (\(v.job_status ?? "-")); attempts: \(attempts.isEmpty ? "none" : attempts)")
-            if let e = v.last_error { print("    last error: \(e)") }
-        }
-        if views.isEmpty { print("no ideas yet: reelforge submit \"your idea\"") }
+        return views
     }
 }
 

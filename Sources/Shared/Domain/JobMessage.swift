@@ -58,6 +58,9 @@ public enum MessageError: Error, Sendable, Hashable, CustomStringConvertible {
     case unknownStage(String)
     case invalidIdentifier(field: String)
     case ideaTooLong(characters: Int, limit: Int)
+    /// The idea breaks a rule of `IdeaText` other than its length (control characters, blank, no Latin words).
+    case invalidIdea(String)
+    case duplicateKey(String)
     case unsupportedVersion(Int)
     case badHeader(String)
 
@@ -72,6 +75,8 @@ public enum MessageError: Error, Sendable, Hashable, CustomStringConvertible {
         case .unknownStage(let s): return "unknown stage '\(s.prefix(40))' (expected script, adapt, audio or video)"
         case .invalidIdentifier(let f): return "field '\(f)' must be 1-64 letters, digits, '-' or '_'"
         case .ideaTooLong(let c, let l): return "idea text is \(c) characters, over the \(l)-character limit"
+        case .invalidIdea(let why): return "field 'idea': \(why)"
+        case .duplicateKey(let k): return "message body has the key '\(k.prefix(40))' more than once in one object"
         case .unsupportedVersion(let v): return "message version \(v) is not supported (expected 1)"
         case .badHeader(let h): return "header \(h) is malformed"
         }
@@ -81,7 +86,7 @@ public enum MessageError: Error, Sendable, Hashable, CustomStringConvertible {
 /// Encodes and decodes `JobMessage` bodies and headers, validating everything a producer can get wrong.
 public struct JobMessageCodec: Sendable {
     public static let maxBodyBytes = 64 * 1024
-    public static let maxIdeaCharacters = 2_000
+    public static let maxIdeaCharacters = IdeaText.maxCharacters
     public static let version = 1
 
     public init() {}
@@ -114,6 +119,7 @@ public struct JobMessageCodec: Sendable {
             throw .malformedJSON(Self.shortReason(error))
         }
         guard case .object(let o) = value else { throw .notAnObject }
+        if let key = JSONDuplicateKeys.first(in: body) { throw .duplicateKey(key) }
 
         if let v = o["version"] {
             guard let n = v.intValue else { throw .wrongType(field: "version", expected: "an integer") }
@@ -125,42 +131,50 @@ public struct JobMessageCodec: Sendable {
         guard let stageText = stageValue.stringValue else { throw .wrongType(field: "stage", expected: "a string") }
         guard let stage = Stage(rawValue: stageText) else { throw .unknownStage(stageText) }
 
-        var newIdea: JobMessage.NewIdea?
-        if let ideaValue = o["idea"] {
-            guard let ideaText = ideaValue.stringValue else { throw .wrongType(field: "idea", expected: "a string") }
-            let trimmed = ideaText.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { throw .wrongType(field: "idea", expected: "a non-empty string") }
-            guard trimmed.count <= Self.maxIdeaCharacters else {
-                throw .ideaTooLong(characters: trimmed.count, limit: Self.maxIdeaCharacters)
-            }
-            var language = "en"
-            if let l = o["language"] {
-                guard let s = l.stringValue, ["en", "fr"].contains(s) else {
-                    throw .wrongType(field: "language", expected: "\"en\" or \"fr\"")
-                }
-                language = s
-            }
-            var seconds = 30
-            if let d = o["duration_seconds"] {
-                guard let n = d.intValue, (5...600).contains(n) else {
-                    throw .wrongType(field: "duration_seconds", expected: "an integer from 5 to 600")
-                }
-                seconds = n
-            }
-            var background: String?
-            if let b = o["background"] {
-                guard let s = b.stringValue else { throw .wrongType(field: "background", expected: "a string") }
-                if let problem = BackgroundChoice.problem(s) { throw .wrongType(field: "background", expected: "a colour, gradient or media: name (\(problem))") }
-                background = s
-            }
-            newIdea = .init(text: trimmed, language: language, targetSeconds: seconds, background: background)
-        }
-
+        let newIdea = try Self.newIdea(o)
         let attempt = try Self.headerInt(headers, MessageHeader.attempt, default: 1, range: 1...1_000)
         let waits = try Self.headerInt(headers, MessageHeader.leaseWaits, default: 0, range: 0...1_000_000)
         let redeliveries = try Self.headerInt(headers, MessageHeader.redeliveries, default: 0, range: 0...1_000_000)
         return JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits,
                           redeliveries: redeliveries)
+    }
+
+    /// The idea fields of a message that may create its job; nil without `idea`.
+    private static func newIdea(_ o: [String: JSONValue]) throws(MessageError) -> JobMessage.NewIdea? {
+        guard let ideaValue = o["idea"] else { return nil }
+        guard let raw = ideaValue.stringValue else { throw .wrongType(field: "idea", expected: "a string") }
+        let text = try ideaText(raw)
+        var language = "en"
+        if let l = o["language"] {
+            guard let s = l.stringValue, ["en", "fr"].contains(s) else {
+                throw .wrongType(field: "language", expected: "\"en\" or \"fr\"")
+            }
+            language = s
+        }
+        var seconds = 30
+        if let d = o["duration_seconds"] {
+            guard let n = d.intValue, (5...600).contains(n) else {
+                throw .wrongType(field: "duration_seconds", expected: "an integer from 5 to 600")
+            }
+            seconds = n
+        }
+        var background: String?
+        if let b = o["background"] {
+            guard let s = b.stringValue else { throw .wrongType(field: "background", expected: "a string") }
+            if let problem = BackgroundChoice.problem(s) { throw .wrongType(field: "background", expected: "a colour, gradient or media: name (\(problem))") }
+            background = s
+        }
+        return .init(text: text, language: language, targetSeconds: seconds, background: background)
+    }
+
+    /// The idea's text by the one rule of `IdeaText`.
+    static func ideaText(_ raw: String) throws(MessageError) -> String {
+        do throws(IdeaText.Problem) {
+            return try IdeaText.normalized(raw)
+        } catch {
+            if case .tooLong(let c, let l) = error { throw .ideaTooLong(characters: c, limit: l) }
+            throw .invalidIdea(error.description)
+        }
     }
 
     private static func identifier(_ o: [String: JSONValue], _ field: String) throws(MessageError) -> String {
@@ -176,11 +190,19 @@ public struct JobMessageCodec: Sendable {
         return n
     }
 
-    private static func shortReason(_ error: Error) -> String {
-        if case DecodingError.dataCorrupted(let ctx) = error {
-            return (ctx.underlyingError.map { "\($0.localizedDescription)" } ?? ctx.debugDescription)
+    /// What is wrong with a body JSONDecoder refused, in words a producer can act on (never just "DecodingError").
+    static func shortReason(_ error: Error) -> String {
+        switch error as? DecodingError {
+        case .dataCorrupted(let ctx)?:
+            return ctx.underlyingError.map { "\($0.localizedDescription)" } ?? ctx.debugDescription
+        case .typeMismatch(_, let ctx)?, .valueNotFound(_, let ctx)?, .keyNotFound(_, let ctx)?:
+            var path = ""
+            for key in ctx.codingPath { path += key.intValue.map { "[\($0)]" } ?? (path.isEmpty ? "" : ".") + key.stringValue }
+            return "the value \(path.isEmpty ? "of the body" : "at '\(path.prefix(80))'") cannot be read: a number beyond ±1.8e308 "
+                + "or malformed, or a string with an unpaired \\u surrogate"
+        default:
+            return String(describing: error).prefix(200).description
         }
-        return "\(type(of: error))"
     }
 }
 

@@ -22,7 +22,9 @@ public final class Redactor: Sendable {
     public func registerPassword(ofURI uri: String) {
         guard let schemeEnd = uri.range(of: "://") else { return }
         let rest = uri[schemeEnd.upperBound...]
-        guard let at = rest.firstIndex(of: "@") else { return }
+        // The user information ends at the last '@' before the path: a password may hold a raw '@'.
+        let authority = rest[..<(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)]
+        guard let at = authority.lastIndex(of: "@") else { return }
         let credentials = rest[..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return }
         let password = String(credentials[credentials.index(after: colon)...])
@@ -40,10 +42,11 @@ public final class Redactor: Sendable {
         return out
     }
 
-    /// `amqp://user:pw@host` → `amqp://user:***@host`.
+    /// `amqp://user:pw@host` → `amqp://user:***@host`. The password runs to the last '@' before the path, so a
+    /// raw '@' in it (`rtuser:Pa55@q7Z@host`) is hidden whole.
     static func redactURIPasswords(_ text: String) -> String {
         guard text.contains("://") else { return text }
-        let pattern = #"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):([^@\s]*)@"#
+        let pattern = #"([A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*):([^/?#\s]*)@"#
         guard let re = try? NSRegularExpression(pattern: pattern) else { return text }
         let range = NSRange(text.startIndex..., in: text)
         return re.stringByReplacingMatches(in: text, range: range, withTemplate: "$1:***@")

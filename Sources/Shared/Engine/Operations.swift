@@ -31,11 +31,7 @@ public struct Operations: Sendable {
     /// Checks an idea and stores it with its job, without enqueueing anything.
     public func create(idea text: String, language: String = "en", seconds: Int = 30,
                        background: String? = nil) async throws -> (IdeaRecord, JobRecord) {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !trimmed.isEmpty else { throw ConfigError.invalid("idea", "is empty") }
-        guard trimmed.count <= JobMessageCodec.maxIdeaCharacters else {
-            throw ConfigError.invalid("idea", "is \(trimmed.count) characters, over the \(JobMessageCodec.maxIdeaCharacters)-character limit")
-        }
+        let trimmed = try IdeaText.normalized(text)
         guard ["en", "fr"].contains(language) else { throw ConfigError.invalid("--lang", "must be en or fr") }
         guard (5...600).contains(seconds) else { throw ConfigError.invalid("--duration", "must be 5 to 600 seconds") }
         if let background, let problem = BackgroundChoice.problem(background) { throw ConfigError.invalid("--background", problem) }

@@ -438,7 +438,8 @@ public final class StageRunner: Sendable {
         h[MessageHeader.stage] = stage.rawValue
         h[MessageHeader.parkedAt] = Timestamp.iso(Date())
         h[MessageHeader.parkedBy] = settings.workerID
-        if let jobID { h[MessageHeader.jobID] = jobID } else { h.removeValue(forKey: MessageHeader.jobID) }
+        // Unreadable bodies keep the producer's job-id header, so that `dlq show/purge JOB` still finds them.
+        if let jobID { h[MessageHeader.jobID] = jobID }
         let headers = h
         let reason = Redactor.shared.redact(reason)
         do {

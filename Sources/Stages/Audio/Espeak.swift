@@ -25,76 +25,97 @@ public final class EspeakEngine: Sendable {
     public static let shared = EspeakEngine()
 
     private let pool = BlockingPool(threads: 1, name: "espeak")
-    /// Samples and events of the utterance being synthesised; touched only by the espeak thread.
+    /// Samples and mark events of the utterance being synthesised; touched only by the espeak thread.
     nonisolated(unsafe) fileprivate static var collected: [Int16] = []
-    nonisolated(unsafe) fileprivate static var events: [(position: Int, length: Int, ms: Int)] = []
+    nonisolated(unsafe) fileprivate static var marks: [(index: Int, ms: Int)] = []
+    /// Word events: where in the SSML (1-based character position) a word starts being said, and when.
+    nonisolated(unsafe) fileprivate static var wordEvents: [(position: Int, ms: Int)] = []
     nonisolated(unsafe) private static var sampleRate: Int32 = 0
 
     private init() {}
 
     /// Speaks `text` with the voice of `language` (`en`, `fr`, or any espeak-ng voice name) at `wordsPerMinute`.
+    /// The text goes in as SSML with a `<mark/>` before every word, so every word of the text gets the time its
+    /// mark is reached: espeak-ng's own word events skip unstressed words, cut "Let's" to "Let" and merge French
+    /// elisions, which made subtitles drift.
     public func speak(_ text: String, language: String, wordsPerMinute: Int = 165) async throws -> Speech {
         try await pool.run {
-            if Self.sampleRate == 0 {
-                let rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 500, nil, 0x8000 /* DONT_EXIT */)
-                guard rate > 0 else { throw StageFailure.permanent("espeak-ng could not start (is espeak-ng-data installed?)") }
-                Self.sampleRate = rate
-                espeak_SetSynthCallback { wav, count, events in
-                    if let wav, count > 0 { EspeakEngine.collected.append(contentsOf: UnsafeBufferPointer(start: wav, count: Int(count))) }
-                    var e = events
-                    while let ev = e, ev.pointee.type != espeakEVENT_LIST_TERMINATED {
-                        if ev.pointee.type == espeakEVENT_WORD {
-                            EspeakEngine.events.append((Int(ev.pointee.text_position), Int(ev.pointee.length), Int(ev.pointee.audio_position)))
-                        }
-                        e = ev + 1
-                    }
-                    return 0
-                }
-            }
+            try Self.start()
             let voice = language == "fr" ? "fr" : language == "en" ? "en-us" : language
             guard espeak_SetVoiceByName(voice) == EE_OK else {
                 throw StageFailure.permanent("espeak-ng has no voice '\(voice)'")
             }
             espeak_SetParameter(espeakRATE, Int32(wordsPerMinute), 0)
+            let script = SpeechMarkup(text, latinOnly: ["en", "fr"].contains(language))
             Self.collected = []
-            Self.events = []
-            let bytes = Array(text.utf8CString)
+            Self.marks = []
+            Self.wordEvents = []
+            defer { Self.collected = []; Self.marks = []; Self.wordEvents = [] }
+            let bytes = Array(script.ssml.utf8CString)
             let rc = bytes.withUnsafeBufferPointer { buf in
-                espeak_Synth(buf.baseAddress, buf.count, 0, POS_CHARACTER, 0, UInt32(espeakCHARS_UTF8), nil, nil)
+                espeak_Synth(buf.baseAddress, buf.count, 0, POS_CHARACTER, 0, UInt32(espeakCHARS_UTF8) | UInt32(espeakSSML), nil, nil)
             }
             guard rc == EE_OK else { throw StageFailure.transient("espeak-ng synthesis failed (\(rc.rawValue))") }
             espeak_Synchronize()
-            let samples = Self.collected
             let rate = Int(Self.sampleRate)
-            let words = Self.timings(text: text, events: Self.events, samples: samples, sampleRate: rate)
-            Self.collected = []
-            Self.events = []
-            return Speech(samples: samples, sampleRate: rate, words: words)
+            let words = Self.timings(words: script.words, starts: script.starts(marks: Self.marks, words: Self.wordEvents),
+                                     samples: Self.collected, sampleRate: rate)
+            // SSML input ends with a clause pause of its own (about 0.37 s): keep a quarter of a second after the last word.
+            let keep = words.last.map { min(Self.collected.count, Int(($0.end + 0.25) * Double(rate))) } ?? Self.collected.count
+            return Speech(samples: Array(Self.collected.prefix(keep)), sampleRate: rate, words: words)
         }
     }
 
-    /// Word timings from espeak's word events: each word starts at its event and ends where the speech before
-    /// the next word (or the end) falls silent.
-    static func timings(text: String, events: [(position: Int, length: Int, ms: Int)], samples: [Int16], sampleRate: Int) -> [WordTiming] {
-        let chars = Array(text)
+    /// Initialises the library once, on the espeak thread.
+    private static func start() throws {
+        guard sampleRate == 0 else { return }
+        let rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 500, nil, 0x8000 /* DONT_EXIT */)
+        guard rate > 0 else { throw StageFailure.permanent("espeak-ng could not start (is espeak-ng-data installed?)") }
+        sampleRate = rate
+        espeak_SetSynthCallback { wav, count, events in
+            if let wav, count > 0 { EspeakEngine.collected.append(contentsOf: UnsafeBufferPointer(start: wav, count: Int(count))) }
+            var e = events
+            while let ev = e, ev.pointee.type != espeakEVENT_LIST_TERMINATED {
+                if ev.pointee.type == espeakEVENT_MARK, let name = ev.pointee.id.name, let index = Int(String(cString: name)) {
+                    EspeakEngine.marks.append((index, Int(ev.pointee.audio_position)))
+                } else if ev.pointee.type == espeakEVENT_WORD, ev.pointee.length > 0 {
+                    EspeakEngine.wordEvents.append((Int(ev.pointee.text_position), Int(ev.pointee.audio_position)))
+                }
+                e = ev + 1
+            }
+            return 0
+        }
+    }
+
+    /// Word timings from each word's start (nil where espeak-ng said nothing of it): word `i` ends where the
+    /// speech before the next word (or the end) falls silent. Words that share a start (espeak-ng says a short
+    /// unstressed word with the next one) share out the moment before it; a word without a start is said with
+    /// the word after it.
+    static func timings(words: [String], starts: [Double?], samples: [Int16], sampleRate: Int) -> [WordTiming] {
+        guard !words.isEmpty else { return [] }
         let total = Double(samples.count) / Double(sampleRate)
-        var out: [WordTiming] = []
-        for (i, e) in events.enumerated() {
-            let from = max(0, e.position - 1), to = min(chars.count, from + max(1, e.length))
-            guard from < to else { continue }
-            let word = String(chars[from..<to]).trimmingCharacters(in: .punctuationCharacters.union(.whitespaces))
-            guard !word.isEmpty else { continue }
-            let start = Double(e.ms) / 1000
-            let limit = i + 1 < events.count ? Double(events[i + 1].ms) / 1000 : total
+        var known = starts.map { $0 ?? -1 }
+        var following = starts.last.flatMap { $0 } ?? total
+        for i in known.indices.reversed() { if known[i] < 0 { known[i] = following } else { following = known[i] } }
+        for i in known.indices.dropFirst() { known[i] = max(known[i], known[i - 1]) }
+        // Spread runs of equal starts backwards into the gap before them.
+        var i = 0
+        while i < known.count {
+            var j = i
+            while j + 1 < known.count && known[j + 1] == known[i] { j += 1 }
+            if j > i {
+                let floor = i == 0 ? 0 : known[i - 1]
+                let step = min(0.12, (known[i] - floor) / Double(j - i + 1))
+                for k in i..<j { known[k] = known[i] - Double(j - k) * step }
+            }
+            i = j + 1
+        }
+        return words.indices.map { i in
+            let start = known[i]
+            let limit = i + 1 < words.count ? max(known[i + 1], start) : total
             let end = lastSound(samples, sampleRate: sampleRate, from: start, to: limit)
-            out.append(WordTiming(word: word, start: start, end: max(end, min(start + 0.05, limit))))
+            return WordTiming(word: words[i], start: start, end: max(end, min(start + 0.05, limit), start + 0.001))
         }
-        // Strictly ordered, positive lengths.
-        for i in out.indices.dropFirst() where out[i].start < out[i - 1].end {
-            out[i - 1].end = out[i].start
-            if out[i - 1].end <= out[i - 1].start { out[i - 1].end = out[i - 1].start + 0.001; out[i].start = out[i - 1].end }
-        }
-        return out
     }
 
     /// The time of the last sample above a quiet threshold in [from, to).
@@ -104,6 +125,66 @@ public final class EspeakEngine: Sendable {
         var i = b - 1
         while i > a && abs(Int(samples[i])) < 400 { i -= 1 }
         return Double(i + 1) / Double(sampleRate)
+    }
+}
+
+/// Text as SSML for espeak-ng: a numbered `<mark/>` before every word (words are the text's runs between white
+/// space, the same words the subtitle cues are made of), the text escaped, control characters taken as spaces.
+/// With `latinOnly` (the en and fr voices), a word with letters of another script is not spoken but keeps its mark:
+/// espeak-ng would spell it out letter by letter ("Chinese letter …"); the subtitles still show it.
+struct SpeechMarkup {
+    let words: [String]
+    let ssml: String
+    /// Where each word starts in `ssml`, as espeak-ng counts it (1-based, in Unicode scalars).
+    let offsets: [Int]
+
+    init(_ text: String, latinOnly: Bool = true) {
+        words = text.split { c in c.isWhitespace || c.unicodeScalars.allSatisfy { $0.properties.generalCategory == .control } }
+            .map(String.init)
+        var out = "<speak>", offsets: [Int] = [], length = out.unicodeScalars.count
+        for (i, word) in words.enumerated() {
+            let mark = "<mark name=\"\(i)\"/>"
+            let said = !latinOnly || Self.speakableInLatin(word) ? Self.escape(word) : ""
+            offsets.append(length + mark.unicodeScalars.count + 1)
+            out += mark + said + " "
+            length += mark.unicodeScalars.count + said.unicodeScalars.count + 1
+        }
+        ssml = out + "</speak>"
+        self.offsets = offsets
+    }
+
+    /// The start of each word: its word event where espeak-ng sent one, else its mark. espeak-ng drops the mark
+    /// before the first word of a sentence after the first, and sends no word event for some unstressed words
+    /// (nor a true one for a line break: those have no length and are left out by the caller). The first event
+    /// for a word counts.
+    func starts(marks: [(index: Int, ms: Int)], words events: [(position: Int, ms: Int)]) -> [Double?] {
+        var starts = [Double?](repeating: nil, count: words.count)
+        var heard = Set<Int>()
+        for m in marks where m.index >= 0 && m.index < words.count && starts[m.index] == nil { starts[m.index] = Double(m.ms) / 1000 }
+        for e in events {
+            // The word whose text holds the event's position.
+            var lo = 0, hi = offsets.count - 1
+            while lo < hi { let mid = (lo + hi + 1) / 2; if offsets[mid] <= e.position { lo = mid } else { hi = mid - 1 } }
+            if !offsets.isEmpty && offsets[lo] <= e.position && heard.insert(lo).inserted { starts[lo] = Double(e.ms) / 1000 }
+        }
+        return starts
+    }
+
+    /// True when every letter of `word` is a Latin letter (Basic Latin to Latin Extended-B, IPA, Latin Extended
+    /// Additional, Latin Extended-C/D/E and the fullwidth forms).
+    static func speakableInLatin(_ word: String) -> Bool {
+        word.unicodeScalars.allSatisfy { s in
+            guard s.properties.isAlphabetic else { return true }
+            switch s.value {
+            case 0...0x2AF, 0x1D00...0x1DBF, 0x1E00...0x1EFF, 0x2C60...0x2C7F, 0xA720...0xA7FF, 0xAB30...0xAB6F, 0xFF21...0xFF5A: return true
+            default: return false
+            }
+        }
+    }
+
+    static func escape(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }
 

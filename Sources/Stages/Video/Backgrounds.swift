@@ -238,6 +238,8 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     private let timeBase: Double
     private let fps: Double
     private let width: Int, height: Int
+    /// The clip's file name, for failures.
+    private let name: String
     private var loopOffset = 0.0
     private var lastPTS = 0.0
     private var lastSource: (w: Int32, h: Int32, f: Int32) = (0, 0, -1)
@@ -274,6 +276,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
     /// (see `LoopSpill`) when its frames fit `spillBudget` bytes in `scratch`.
     init(url: URL, width: Int, height: Int, fps: Int, duration: Double = 0, spillBudget: Int = 0, scratch: URL) throws {
         self.width = width; self.height = height; self.fps = Double(fps)
+        name = SafeName.file(url.lastPathComponent)
         // Opened into locals, freed here if anything fails (deinit does not run for a half-made object).
         var format: UnsafeMutablePointer<AVFormatContext>?, codec: UnsafeMutablePointer<AVCodecContext>?
         let stream: Int32
@@ -293,7 +296,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
             av_packet_free(&p)
             var f: UnsafeMutablePointer<AVFrame>? = decoded
             av_frame_free(&f)
-            throw error
+            throw Self.undecodable(error, name: SafeName.file(url.lastPathComponent))
         }
         self.format = format; self.codec = codec; self.stream = stream
         let s = format!.pointee.streams[Int(stream)]!
@@ -312,6 +315,13 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
         let t = Thread { [self] in self.prefetch() }
         t.name = "background-decode"
         t.start()
+    }
+
+    /// A file libav cannot open or decode stays that way: a permanent failure (the job is parked at once, not
+    /// retried for minutes). Running out of memory is the one libav error worth another attempt.
+    static func undecodable(_ error: Error, name: String) -> Error {
+        guard let e = error as? AVError, e.code != -ENOMEM else { return error }
+        return StageFailure.permanent("the background video \(name) cannot be decoded: \(e)")
     }
 
     /// Stops the prefetch thread (which holds this object until it ends).
@@ -352,7 +362,7 @@ final class VideoFiller: FrameFiller, @unchecked Sendable {
                 let item = try next()
                 cond.lock(); ready.append(item); cond.broadcast(); cond.unlock()
             } catch {
-                cond.lock(); failure = error; cond.broadcast()
+                cond.lock(); failure = Self.undecodable(error, name: name); cond.broadcast()
                 // Wait for close() so that `done` is signalled exactly when the renderer asks.
                 while !stopping { cond.wait() }
                 cond.unlock()

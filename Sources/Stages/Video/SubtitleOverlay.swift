@@ -100,6 +100,7 @@ struct CueOverlay: Sendable {
 final class SubtitleRasterizer: Sendable {
     let style: SubtitleStyle
     let fontPath: String?
+    let fallback: FontFallback
     let frameWidth: Int, frameHeight: Int
     static let genesisOnce: Void = MagickWandGenesis()
 
@@ -108,6 +109,7 @@ final class SubtitleRasterizer: Sendable {
         self.style = style
         self.frameWidth = frameWidth; self.frameHeight = frameHeight
         fontPath = style.resolveFont().path
+        fallback = FontFallback.shared(primary: fontPath)
     }
 
     /// Lines that fit the width between the margins, at most `maxLines` (the rest is cut with an ellipsis).
@@ -131,111 +133,99 @@ final class SubtitleRasterizer: Sendable {
         return out
     }
 
+    /// The width of `s` drawn with `draw`'s settings, each run in its own font.
     func textWidth(_ s: String, wand: OpaquePointer, draw: OpaquePointer) -> Double {
-        guard let m = MagickQueryFontMetrics(wand, draw, s) else { return Double(s.count) * style.fontSize * 0.6 }
+        fallback.runs(s).reduce(0) { $0 + runWidth($1, wand: wand, draw: draw) }
+    }
+
+    private func runWidth(_ run: FontFallback.Run, wand: OpaquePointer, draw: OpaquePointer) -> Double {
+        if let font = run.font { DrawSetFont(draw, font) }
+        defer { if run.font != nil, let fontPath { DrawSetFont(draw, fontPath) } }
+        guard let m = MagickQueryFontMetrics(wand, draw, run.text) else { return Double(run.text.count) * style.fontSize * 0.6 }
         defer { MagickRelinquishMemory(m) }
         return m[4]
+    }
+
+    /// Draws `s` from (x, y) on `d`, each run in its own font (`measure` holds the same settings for measuring).
+    private func annotate(_ d: OpaquePointer, _ x: Double, _ y: Double, _ s: String, wand: OpaquePointer, measure: OpaquePointer) {
+        var x = x
+        for run in fallback.runs(s) {
+            if let font = run.font ?? fontPath { DrawSetFont(d, font) }
+            DrawAnnotation(d, x, y, run.text)
+            x += runWidth(run, wand: wand, draw: measure)
+        }
+        if let fontPath { DrawSetFont(d, fontPath) }
     }
 
     /// Draws a cue; with `highlight` (a word's index among the cue's words) and a highlight colour in the style,
     /// that word is filled in the highlight colour.
     func render(_ lines: [String], highlight: Int? = nil) throws -> CueOverlay? {
-        let wand = NewMagickWand()!
-        defer { DestroyMagickWand(wand) }
-        let draw = NewDrawingWand()!
-        defer { DestroyDrawingWand(draw) }
-        let fill = NewPixelWand()!, stroke = NewPixelWand()!, none = NewPixelWand()!
-        defer { DestroyPixelWand(fill); DestroyPixelWand(stroke); DestroyPixelWand(none) }
-        PixelSetColor(fill, style.color)
-        let marked = NewPixelWand()!
-        defer { DestroyPixelWand(marked) }
-        let highlighted = highlight != nil && style.highlightColor != nil
-        if highlighted { PixelSetColor(marked, style.highlightColor!) }
-        PixelSetColor(stroke, style.strokeColor)
-        PixelSetColor(none, "none")
-        if let fontPath { DrawSetFont(draw, fontPath) }
-        DrawSetFontSize(draw, style.fontSize)
-        DrawSetTextAntialias(draw, MagickTrue)
-        DrawSetStrokeAntialias(draw, MagickTrue)
-        // A 1x1 image to measure against.
-        MagickNewImage(wand, 1, 1, none)
-        let text = wrap(lines, wand: wand, draw: draw)
+        let canvas = CueCanvas(style: style, font: fontPath)
+        let text = wrap(lines, wand: canvas.wand, draw: canvas.draw)
         guard !text.isEmpty else { return nil }
+        let layout = self.layout(text, canvas)
+        canvas.start(width: layout.width, height: layout.height, box: style.boxColor)
+        // The outline first (twice the stroke width, so that it shows outside the glyphs), then the fill over it.
+        if style.strokeWidth > 0 { try drawPass(text, layout, canvas, outline: true, highlight: nil) }
+        try drawPass(text, layout, canvas, outline: false, highlight: style.highlightColor == nil ? nil : highlight)
+        var rgba = [UInt8](repeating: 0, count: layout.width * layout.height * 4)
+        guard MagickExportImagePixels(canvas.wand, 0, 0, layout.width, layout.height, "RGBA", CharPixel, &rgba) == MagickTrue else {
+            throw StageFailure.permanent("MagickWand could not export a subtitle")
+        }
+        let x = ((frameWidth - layout.width) / 2) & ~1
+        let y = max(0, frameHeight - style.bottomMargin - layout.height + layout.pad) & ~1
+        return Self.overlay(rgba: rgba, width: layout.width, height: layout.height, x: x, y: y)
+    }
+
+    private struct Layout { var width: Int, height: Int, pad: Int, lineHeight: Double }
+
+    /// The overlay's size (even, within the frame's width) for these lines.
+    private func layout(_ text: [String], _ canvas: CueCanvas) -> Layout {
         let lineHeight = style.fontSize * style.lineSpacing
         let pad = Int(style.strokeWidth.rounded(.up)) + 2 + (style.boxColor == nil ? 0 : style.boxPadding)
-        let widest = text.map { textWidth($0, wand: wand, draw: draw) }.max() ?? 0
+        let widest = text.map { textWidth($0, wand: canvas.wand, draw: canvas.draw) }.max() ?? 0
         var width = min(frameWidth, Int(widest.rounded(.up)) + 2 * pad)
         var height = Int((lineHeight * Double(text.count)).rounded(.up)) + 2 * pad
         width += width % 2; height += height % 2
+        return Layout(width: width, height: height, pad: pad, lineHeight: lineHeight)
+    }
 
-        ClearMagickWand(wand)
-        MagickNewImage(wand, width, height, none)
-        if let box = style.boxColor {
-            let b = NewPixelWand()!
-            defer { DestroyPixelWand(b) }
-            PixelSetColor(b, box)
-            let boxDraw = NewDrawingWand()!
-            defer { DestroyDrawingWand(boxDraw) }
-            DrawSetFillColor(boxDraw, b)
-            DrawRoundRectangle(boxDraw, 0, 0, Double(width - 1), Double(height - 1), 12, 12)
-            MagickDrawImage(wand, boxDraw)
-        }
-        DrawSetGravity(draw, NorthGravity)
+    /// One pass over the lines, centred: the outline, or the fill (with the highlighted word drawn over it in
+    /// its own colour, at the place the full line gives it).
+    private func drawPass(_ text: [String], _ layout: Layout, _ canvas: CueCanvas, outline: Bool, highlight: Int?) throws {
+        let d = canvas.pen(outline: outline)
+        defer { DestroyDrawingWand(d) }
         let ascent = style.fontSize * 0.93
-        // The outline first (twice the stroke width, so that it shows outside the glyphs), then the fill over it.
-        for pass in 0..<2 {
-            let d = CloneDrawingWand(draw)!
-            defer { DestroyDrawingWand(d) }
-            if pass == 0 {
-                guard style.strokeWidth > 0 else { continue }
-                DrawSetFillColor(d, stroke)
-                DrawSetStrokeColor(d, stroke)
-                DrawSetStrokeWidth(d, style.strokeWidth * 2)
-            } else {
-                DrawSetFillColor(d, fill)
-                DrawSetStrokeWidth(d, 0)
-            }
-            DrawSetGravity(d, UndefinedGravity)
-            var wordsBefore = 0
-            var markedRun: (x: Double, y: Double, word: String)?
-            for (i, line) in text.enumerated() {
-                let w = textWidth(line, wand: wand, draw: draw)
-                let x = (Double(width) - w) / 2
-                let y = Double(pad) + lineHeight * Double(i) + ascent
-                let words = line.split(separator: " ").map(String.init)
-                if pass == 1, highlighted, let k = highlight, (wordsBefore..<(wordsBefore + words.count)).contains(k) {
-                    // The line in three runs: before the word, the word in the highlight colour, after it. Each run
-                    // starts where the full line would have it (the width of the text up to it, minus the run).
-                    let j = k - wordsBefore
-                    let before = words[..<j].joined(separator: " "), word = words[j], after = words[(j + 1)...].joined(separator: " ")
-                    let through = words[...j].joined(separator: " ")
-                    let wordX = x + textWidth(through, wand: wand, draw: draw) - textWidth(word, wand: wand, draw: draw)
-                    if !before.isEmpty { DrawAnnotation(d, x, y, before) }
-                    if !after.isEmpty { DrawAnnotation(d, x + w - textWidth(after, wand: wand, draw: draw), y, after) }
-                    markedRun = (wordX, y, word)
-                } else {
-                    DrawAnnotation(d, x, y, line)
+        var wordsBefore = 0
+        var marked: (x: Double, y: Double, word: String)?
+        for (i, line) in text.enumerated() {
+            let w = textWidth(line, wand: canvas.wand, draw: canvas.draw)
+            let x = (Double(layout.width) - w) / 2
+            let y = Double(layout.pad) + layout.lineHeight * Double(i) + ascent
+            let words = line.split(separator: " ").map(String.init)
+            if let k = highlight, (wordsBefore..<(wordsBefore + words.count)).contains(k) {
+                // The line in three runs: before the word, the word in the highlight colour, after it. Each run
+                // starts where the full line would have it (the width of the text up to it, minus the run).
+                let j = k - wordsBefore
+                let before = words[..<j].joined(separator: " "), word = words[j], after = words[(j + 1)...].joined(separator: " ")
+                let through = words[...j].joined(separator: " ")
+                let wordX = x + textWidth(through, wand: canvas.wand, draw: canvas.draw) - textWidth(word, wand: canvas.wand, draw: canvas.draw)
+                if !before.isEmpty { annotate(d, x, y, before, wand: canvas.wand, measure: canvas.draw) }
+                if !after.isEmpty {
+                    annotate(d, x + w - textWidth(after, wand: canvas.wand, draw: canvas.draw), y, after, wand: canvas.wand, measure: canvas.draw)
                 }
-                wordsBefore += words.count
+                marked = (wordX, y, word)
+            } else {
+                annotate(d, x, y, line, wand: canvas.wand, measure: canvas.draw)
             }
-            guard MagickDrawImage(wand, d) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
-            if let run = markedRun {
-                let m = CloneDrawingWand(draw)!
-                defer { DestroyDrawingWand(m) }
-                DrawSetGravity(m, UndefinedGravity)
-                DrawSetFillColor(m, marked)
-                DrawSetStrokeWidth(m, 0)
-                DrawAnnotation(m, run.x, run.y, run.word)
-                guard MagickDrawImage(wand, m) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
-            }
+            wordsBefore += words.count
         }
-        var rgba = [UInt8](repeating: 0, count: width * height * 4)
-        guard MagickExportImagePixels(wand, 0, 0, width, height, "RGBA", CharPixel, &rgba) == MagickTrue else {
-            throw StageFailure.permanent("MagickWand could not export a subtitle")
-        }
-        let x = ((frameWidth - width) / 2) & ~1
-        let y = max(0, frameHeight - style.bottomMargin - height + pad) & ~1
-        return Self.overlay(rgba: rgba, width: width, height: height, x: x, y: y)
+        guard MagickDrawImage(canvas.wand, d) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
+        guard let run = marked, let colour = style.highlightColor else { return }
+        let m = canvas.pen(outline: false, colour: colour)
+        defer { DestroyDrawingWand(m) }
+        annotate(m, run.x, run.y, run.word, wand: canvas.wand, measure: canvas.draw)
+        guard MagickDrawImage(canvas.wand, m) == MagickTrue else { throw StageFailure.permanent("MagickWand could not draw a subtitle") }
     }
 
     /// RGBA → BT.601 limited-range Y, and Cb/Cr and alpha averaged over 2x2 blocks.
@@ -350,5 +340,63 @@ final class OverlayPrefetcher: @unchecked Sendable {
         cond.lock(); stopping = true; cond.broadcast(); cond.unlock()
         done.wait()
         done.signal()  // close() may be called again
+    }
+}
+
+/// The MagickWand objects one cue is drawn with: an image (1x1 to measure against, then the cue's size) and a
+/// drawing wand holding the style's font settings; freed together.
+private final class CueCanvas {
+    let wand: OpaquePointer
+    let draw: OpaquePointer
+    private let style: SubtitleStyle
+
+    init(style: SubtitleStyle, font: String?) {
+        self.style = style
+        wand = NewMagickWand()!
+        draw = NewDrawingWand()!
+        if let font { DrawSetFont(draw, font) }
+        DrawSetFontSize(draw, style.fontSize)
+        DrawSetTextAntialias(draw, MagickTrue)
+        DrawSetStrokeAntialias(draw, MagickTrue)
+        _ = withColour("none") { MagickNewImage(wand, 1, 1, $0) }
+    }
+
+    deinit {
+        DestroyDrawingWand(draw)
+        DestroyMagickWand(wand)
+    }
+
+    private func withColour<T>(_ colour: String, _ body: (OpaquePointer) -> T) -> T {
+        let p = NewPixelWand()!
+        defer { DestroyPixelWand(p) }
+        PixelSetColor(p, colour)
+        return body(p)
+    }
+
+    /// A transparent image of the cue's size, with the style's box behind the text if it has one.
+    func start(width: Int, height: Int, box: String?) {
+        ClearMagickWand(wand)
+        withColour("none") { _ = MagickNewImage(wand, width, height, $0) }
+        guard let box else { return }
+        let boxDraw = NewDrawingWand()!
+        defer { DestroyDrawingWand(boxDraw) }
+        withColour(box) { DrawSetFillColor(boxDraw, $0) }
+        DrawRoundRectangle(boxDraw, 0, 0, Double(width - 1), Double(height - 1), 12, 12)
+        MagickDrawImage(wand, boxDraw)
+    }
+
+    /// A drawing wand for text: the outline (stroke colour, twice the stroke width) or a fill in `colour`
+    /// (the style's text colour by default). The caller destroys it.
+    func pen(outline: Bool, colour: String? = nil) -> OpaquePointer {
+        let d = CloneDrawingWand(draw)!
+        DrawSetGravity(d, UndefinedGravity)
+        if outline {
+            withColour(style.strokeColor) { DrawSetFillColor(d, $0); DrawSetStrokeColor(d, $0) }
+            DrawSetStrokeWidth(d, style.strokeWidth * 2)
+        } else {
+            withColour(colour ?? style.color) { DrawSetFillColor(d, $0) }
+            DrawSetStrokeWidth(d, 0)
+        }
+        return d
     }
 }

@@ -22,56 +22,85 @@ public struct TimedCue: Codable, Sendable, Hashable {
 }
 
 public enum SubtitleTiming {
-    /// Gives each cue the time of its words. Cue text and timed words are matched by their letters and digits
-    /// (not by word counts), so "Let's" or "one hundred" line up however the speech engine split them.
+    /// A pause in the speech this long or longer between two words of one cue splits the cue there: the caption
+    /// changes when the voice stops, not a moment later.
+    public static let pauseSplit = 0.3
+    /// How long a cue stays up after its last word when the next one does not start sooner.
+    public static let linger = 0.3
+
+    /// Gives each cue the time of its words. Every word of every cue is kept and shown in order, whatever the
+    /// voice returned: cue words are aligned with the spoken words (`WordAlignment`), words the voice dropped
+    /// or merged take the times around them, a cue spanning a pause is split at it, and the last cue lasts to the
+    /// end of the speech (never past `duration`).
     public static func align(cues: [Cue], words: [WordTiming], duration: Double) -> [TimedCue] {
-        func letters(_ s: String) -> [Character] { s.lowercased().filter { $0.isLetter || $0.isNumber } }
-        var out: [TimedCue] = []
-        var w = 0
-        for cue in cues {
-            let target = letters(cue.text).count
-            guard w < words.count, target > 0 else { continue }
-            let first = w
-            var covered = 0
-            while w < words.count && (covered < target || letters(words[w].word).isEmpty && w == first) {
-                covered += letters(words[w].word).count
-                w += 1
+        let cueWords = cues.map { $0.lines.joined(separator: " ").split(whereSeparator: \.isWhitespace).map(String.init) }
+        let flat = cueWords.flatMap { $0 }
+        guard !flat.isEmpty, !words.isEmpty else { return [] }
+        let times = WordAlignment(text: flat, spoken: words).times
+        var out: [TimedCue] = [], k = 0
+        for (cue, list) in zip(cues, cueWords) where !list.isEmpty {
+            let span = Array(times[k..<(k + list.count)])
+            k += list.count
+            let width = max(12, cue.lines.map(\.count).max() ?? 12)
+            for piece in splitAtPauses(list, span) {
+                let lines = piece.words.count == list.count ? cue.lines : wrap(piece.words, width: width)
+                out.append(TimedCue(index: out.count + 1, start: piece.times[0].start, end: piece.times.last!.end,
+                                    lines: lines, wordStarts: piece.times.map(\.start)))
             }
-            let last = max(first, w - 1)
-            var end = words[last].end
-            end = w < words.count ? max(end, min(words[w].start, end + 0.3)) : max(end, min(duration, end + 0.3))
-            // Each cue word starts with the spoken word that holds its first letter.
-            var starts: [Double] = [], spoken = first, spokenLetters = 0, cueLetters = 0
-            for word in cue.lines.joined(separator: " ").split(separator: " ") {
-                while spoken < last && spokenLetters + letters(words[spoken].word).count <= cueLetters {
-                    spokenLetters += letters(words[spoken].word).count
-                    spoken += 1
-                }
-                starts.append(max(words[spoken].start, starts.last ?? 0))
-                cueLetters += letters(String(word)).count
-            }
-            out.append(TimedCue(index: out.count + 1, start: words[first].start, end: end, lines: cue.lines, wordStarts: starts))
         }
-        for i in out.indices.dropFirst() where out[i].start < out[i - 1].end { out[i - 1].end = out[i].start }
+        return settle(out, speechEnd: min(duration, max(words.last!.end, out.last!.end)), duration: duration)
+    }
+
+    /// Cut a cue's words where the speech pauses.
+    static func splitAtPauses(_ words: [String], _ times: [WordAlignment.Span]) -> [(words: [String], times: [WordAlignment.Span])] {
+        var out: [(words: [String], times: [WordAlignment.Span])] = [([words[0]], [times[0]])]
+        for i in 1..<words.count {
+            if times[i].start - times[i - 1].end >= pauseSplit { out.append(([], [])) }
+            out[out.count - 1].words.append(words[i])
+            out[out.count - 1].times.append(times[i])
+        }
         return out
     }
 
-    /// When each paragraph starts being spoken: the start of the spoken word holding its first letter (matched
-    /// by letters and digits, like the cues). One time a paragraph (one without letters, such as `***`, starts
-    /// with the next one); empty without words.
-    public static func paragraphStarts(_ paragraphs: [String], words: [WordTiming]) -> [Double] {
-        func letters(_ s: String) -> Int { s.lowercased().filter { $0.isLetter || $0.isNumber }.count }
-        guard !words.isEmpty else { return [] }
-        var out: [Double] = [], spoken = 0, spokenLetters = 0, textLetters = 0
-        for paragraph in paragraphs {
-            let n = letters(paragraph)
-            while spoken < words.count - 1 && spokenLetters + letters(words[spoken].word) <= textLetters {
-                spokenLetters += letters(words[spoken].word)
-                spoken += 1
-            }
-            out.append(max(words[spoken].start, out.last ?? 0))
-            textLetters += n
+    /// Ends each cue a little after its last word unless the next starts sooner, and the last one at the end of
+    /// the speech; every cue keeps a visible length and stays within `duration`.
+    static func settle(_ cues: [TimedCue], speechEnd: Double, duration: Double) -> [TimedCue] {
+        var out = cues
+        for i in out.indices {
+            if i > 0 { out[i].start = max(out[i].start, out[i - 1].end) }
+            out[i].start = min(out[i].start, duration - 0.05)
+            let last = i + 1 == out.count
+            out[i].end = last ? max(out[i].end, speechEnd) : min(out[i + 1].start, out[i].end + linger)
+            out[i].end = min(max(out[i].end, out[i].start + 0.05), duration)
         }
+        return out
+    }
+
+    /// Greedy line wrap at `width` characters (a longer single word stands alone).
+    static func wrap(_ words: [String], width: Int) -> [String] {
+        var lines: [String] = [], line = ""
+        for w in words {
+            if !line.isEmpty && line.count + 1 + w.count > width { lines.append(line); line = w } else { line += line.isEmpty ? w : " " + w }
+        }
+        return line.isEmpty ? lines : lines + [line]
+    }
+
+    /// When each paragraph starts being spoken: the time of its first word with letters or digits, aligned like
+    /// the cues' words. One time a paragraph (one without such words, like `***`, starts with the next one);
+    /// empty without spoken words.
+    public static func paragraphStarts(_ paragraphs: [String], words: [WordTiming]) -> [Double] {
+        guard !words.isEmpty else { return [] }
+        let lists = paragraphs.map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+        let times = WordAlignment(text: lists.flatMap { $0 }, spoken: words).times
+        var starts: [Double?] = [], k = 0
+        for list in lists {
+            starts.append(list.firstIndex { !WordAlignment.key($0).isEmpty }.map { times[k + $0].start })
+            k += list.count
+        }
+        var following = words.last!.end
+        for i in starts.indices.reversed() { if let s = starts[i] { following = s } else { starts[i] = following } }
+        var out: [Double] = []
+        for s in starts { out.append(max(s!, out.last ?? 0)) }
         return out
     }
 

@@ -48,7 +48,7 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_SCRIPT_TEMPERATURE", "sampling temperature, 0 to 2 (default 0.8)"),
         ("REELFORGE_SCRIPT_MAX_TOKENS", "answer size limit in tokens (default 1200)"),
         ("REELFORGE_SCRIPT_TIMEOUT_SECONDS", "how long one request may take (default 60)"),
-        ("REELFORGE_SCRIPT_JSON_MODE", "ask OpenAI-compatible servers for JSON output: on or off (default on; falls back when refused)"),
+        ("REELFORGE_SCRIPT_JSON_MODE", "ask OpenAI-compatible servers for structured output (a JSON schema): on or off (default on; a server that refuses it is asked without it from then on)"),
         ("REELFORGE_SCRIPT_PRICE_PER_MTOK", "USD per million input and output tokens, e.g. 0.15,0.60 (default: known list prices)"),
         ("REELFORGE_SCRIPT_SYSTEM_PROMPT_FILE", "a file replacing the system prompt"),
         ("REELFORGE_SCRIPT_PROMPT_FILE", "a file replacing the user prompt ({{idea}}, {{language}}, {{seconds}}, {{words}})"),

@@ -1,5 +1,6 @@
 import Foundation
 import Shared
+import Synchronization
 
 /// Settings of the LLM script writers, from the environment.
 public struct LLMSettings: Sendable {
@@ -63,37 +64,6 @@ public enum ScriptPrompts {
     }
 }
 
-/// Turns a model's answer into a Script, or says precisely what is wrong with it.
-enum ScriptParser {
-    enum Outcome { case success(Script), failure(String) }
-
-    static func parse(_ text: String, language: String, targetSeconds: Int) -> Outcome {
-        guard let start = text.firstIndex(of: "{"), let end = text.lastIndex(of: "}"), start < end else {
-            return .failure("the answer holds no JSON object")
-        }
-        guard let json = try? JSONValue.parse(Data(text[start...end].utf8)), case .object(let o) = json else {
-            return .failure("the JSON object does not parse")
-        }
-        func str(_ k: String) -> String? { o[k]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard let title = str("title"), !title.isEmpty else { return .failure("\"title\" is missing or empty") }
-        guard let paragraphs = o["paragraphs"]?.arrayValue?.compactMap({ $0.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines) })
-            .filter({ !$0.isEmpty }), !paragraphs.isEmpty else {
-            return .failure("\"paragraphs\" must be a non-empty array of strings")
-        }
-        let hook = str("hook").flatMap { $0.isEmpty ? nil : $0 } ?? paragraphs[0]
-        let tags = (o["hashtags"]?.arrayValue ?? []).compactMap(\.stringValue).map { $0.hasPrefix("#") ? $0 : "#" + $0 }
-        var keywords = (o["keywords"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
-        if keywords.count < paragraphs.count { keywords += Array(repeating: [], count: paragraphs.count - keywords.count) }
-        let script = Script(title: String(title.prefix(120)), hook: hook, paragraphs: paragraphs, hashtags: tags,
-                            keywords: Array(keywords.prefix(paragraphs.count)), language: language)
-        let target = Double(targetSeconds) * Script.wordsPerSecond(language)
-        if Double(script.wordCount) < target * 0.35 {
-            return .failure("the narration has \(script.wordCount) words; about \(Int(target)) are needed")
-        }
-        return .success(script)
-    }
-}
-
 /// Shared shape of the two chat APIs: one request, and one repair request if the answer is not a valid script.
 protocol ChatScriptWriter: ScriptWriter {
     var settings: LLMSettings { get }
@@ -115,7 +85,7 @@ extension ChatScriptWriter {
             calls += 1
             tokensIn += answer.tokensIn
             tokensOut += answer.tokensOut
-            switch ScriptParser.parse(answer.text, language: language, targetSeconds: targetSeconds) {
+            switch ScriptAnswer.parse(answer.text, idea: idea, language: language, targetSeconds: targetSeconds) {
             case .success(let script):
                 return (script, cost(tokensIn, tokensOut, calls))
             case .failure(let why):
@@ -151,10 +121,14 @@ public struct OpenAIScriptWriter: ChatScriptWriter {
             "model": .string(settings.model), "temperature": .double(settings.temperature), "max_tokens": .int(Int64(settings.maxTokens)),
             "messages": .array([["role": "system", "content": .string(system)]] + messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
         ]
-        if settings.jsonMode { body["response_format"] = ["type": "json_object"] }
+        let server = "\(settings.baseURL.absoluteString) \(settings.model)"
+        let structured = settings.jsonMode && !StructuredOutput.isRefused(by: server)
+        if structured { body["response_format"] = StructuredOutput.responseFormat }
         var r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: .object(body))
-        if r.status == 400, settings.jsonMode, String(decoding: r.body, as: UTF8.self).contains("response_format") {
-            // A compatible server without JSON mode: ask again without it (the prompt asks for JSON anyway).
+        if r.status == 400, structured, StructuredOutput.isRefusal(r.body) {
+            // A compatible server without structured output: ask again without it (the prompt asks for JSON and
+            // any answer with a narration is read), and never ask this server for it again in this process.
+            StructuredOutput.remember(refusedBy: server)
             body["response_format"] = nil
             r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: .object(body))
         }
@@ -199,4 +173,37 @@ public struct AnthropicScriptWriter: ChatScriptWriter {
         let text = content.compactMap { $0["type"] == "text" ? $0["text"]?.stringValue : nil }.joined()
         return (text, json["usage"]?["input_tokens"]?.intValue ?? 0, json["usage"]?["output_tokens"]?.intValue ?? 0)
     }
+}
+
+/// OpenAI's structured output: a JSON schema of the script the system prompt describes, and the servers of this
+/// process that refused it (Ollama, vLLM and LM Studio versions differ), so that each is asked without it from
+/// then on instead of paying a refused request for every job.
+enum StructuredOutput {
+    static let refusedBy = Mutex<Set<String>>([])
+
+    static func isRefused(by server: String) -> Bool { refusedBy.withLock { $0.contains(server) } }
+    static func remember(refusedBy server: String) { _ = refusedBy.withLock { $0.insert(server) } }
+
+    /// A 400 that names the parameter: the server does not know `response_format` or `json_schema`.
+    static func isRefusal(_ body: Data) -> Bool {
+        let text = String(decoding: body.prefix(4000), as: UTF8.self).lowercased()
+        return ["response_format", "json_schema", "response format", "structured output"].contains { text.contains($0) }
+    }
+
+    static let responseFormat: JSONValue = [
+        "type": "json_schema",
+        "json_schema": ["name": "narration_script", "strict": true, "schema": schema],
+    ]
+
+    static let schema: JSONValue = {
+        let strings: JSONValue = ["type": "array", "items": ["type": "string"]]
+        return [
+            "type": "object", "additionalProperties": false,
+            "required": ["title", "hook", "paragraphs", "hashtags", "keywords"],
+            "properties": [
+                "title": ["type": "string"], "hook": ["type": "string"], "paragraphs": strings, "hashtags": strings,
+                "keywords": ["type": "array", "items": strings],
+            ],
+        ]
+    }()
 }

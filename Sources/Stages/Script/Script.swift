@@ -23,6 +23,14 @@ public struct Script: Codable, Sendable, Hashable {
 
     /// Narration words per second, per language, used to size a script to a duration.
     public static func wordsPerSecond(_ language: String) -> Double { language == "fr" ? 2.3 : 2.5 }
+
+    /// About how many words a paragraph (one background) holds in a narration of `targetSeconds`: one every
+    /// eight seconds or so, between two and ten paragraphs.
+    public static func paragraphWords(targetSeconds: Int, language: String) -> Int {
+        let words = Double(targetSeconds) * wordsPerSecond(language)
+        let count = min(10, max(2, (Double(targetSeconds) / 8).rounded()))
+        return max(10, Int(words / count))
+    }
 }
 
 /// Writes the narration for an idea (an LLM, or the offline template).
@@ -58,56 +66,72 @@ public struct ScriptStageExecutor: StageExecutor {
 }
 
 /// The offline script writer: a deterministic template that turns an idea into a structured, well-formed
-/// narration of about the requested length. No network, no key.
+/// narration of about the requested length. No network, no key. The idea is framed by how it reads
+/// (`IdeaFrame`); the paragraphs after the hook are about any subject; hashtags and visual keywords are the
+/// idea's content words.
 public struct TemplateScriptWriter: ScriptWriter {
     public let name = "template"
     public init() {}
 
+    static let pool: [String: [String]] = [
+        "en": [
+            "Let's start with the basics. People have been curious about this for a very long time.",
+            "The first clue is hiding in plain sight. Once you notice it, you start seeing it everywhere.",
+            "Next, look at the details. Small differences turn out to matter more than anyone expected.",
+            "It helps to picture it step by step. Each step makes sense on its own, and together they explain the whole.",
+            "That is no accident. Every part of the story fits together for a reason.",
+            "Think about how it looked to people long ago. Much of what we take for granted now was a mystery back then.",
+            "Here is a detail most people miss. The simplest explanation is often only half of the story.",
+            "And here is the most surprising part: it still shapes our lives today, often without us noticing.",
+            "Experts keep discovering new sides of it every single year.",
+            "They do not always agree, and that debate is part of what makes it so interesting.",
+            "Once you know this, you will never look at it the same way again.",
+            "So remember this: behind every simple subject hides a fascinating story.",
+            "If you learned something new, share it with a friend who loves a good story.",
+        ],
+        "fr": [
+            "Commençons par l'essentiel. On s'y intéresse depuis très longtemps.",
+            "Le premier indice se cache sous nos yeux. Une fois qu'on l'a remarqué, on le voit partout.",
+            "Ensuite, regardons les détails. De petites différences comptent bien plus qu'on ne l'imagine.",
+            "Le plus simple est d'avancer étape par étape. Chaque étape a du sens, et ensemble elles expliquent le tout.",
+            "Ce n'est pas un hasard. Chaque élément de l'histoire s'emboîte pour une bonne raison.",
+            "Imaginez comment on voyait cela autrefois. Ce qui nous semble évident aujourd'hui était alors un mystère.",
+            "Voici un détail que beaucoup ignorent. L'explication la plus simple n'est souvent que la moitié de l'histoire.",
+            "Et voici le plus étonnant : cela influence encore notre quotidien, souvent sans qu'on s'en rende compte.",
+            "Les spécialistes en découvrent de nouveaux aspects chaque année.",
+            "Ils ne sont pas toujours d'accord, et ce débat fait justement tout l'intérêt du sujet.",
+            "Une fois qu'on sait cela, on ne voit plus jamais les choses de la même façon.",
+            "Retenez simplement ceci : derrière chaque sujet simple se cache une histoire fascinante.",
+            "Si vous avez appris quelque chose, partagez-le avec quelqu'un qui aime les belles histoires.",
+        ],
+    ]
+    static let outro = ["en": "Follow for more.", "fr": "Abonnez-vous pour en savoir plus."]
+
     public func write(idea: String, language: String, targetSeconds: Int) async throws -> (Script, CostEntry?) {
-        let topic = idea.trimmingCharacters(in: .whitespacesAndNewlines).trimmingCharacters(in: CharacterSet(charactersIn: "?!."))
-        guard !topic.isEmpty else { throw StageFailure.permanent("the idea is empty") }
-        let fr = language == "fr"
-        let title = topic.prefix(1).uppercased() + topic.dropFirst()
-        let hook = fr ? "Vous êtes-vous déjà demandé \(topic) ? La réponse va vous surprendre."
-                      : "Have you ever wondered \(topic)? The answer might surprise you."
-        let pool: [String] = fr ? [
-            "Commençons par l'essentiel. Les scientifiques étudient cette question depuis plus de 100 ans.",
-            "Le premier indice vient de la nature elle-même. Tout s'explique par l'adaptation et la survie.",
-            "Ensuite, regardons les chiffres. Environ 3 cas sur 4 suivent exactement la même règle.",
-            "Ce n'est pas un hasard. Chaque détail répond à un besoin précis, affiné au fil du temps.",
-            "Et voici le plus étonnant : ce mécanisme fonctionne encore aujourd'hui, sous nos yeux.",
-            "Les chercheurs continuent d'en découvrir de nouveaux aspects chaque année.",
-            "Retenez simplement ceci : derrière chaque question simple se cache une histoire fascinante.",
-        ] : [
-            "Let's start with the basics. Scientists have studied this question for more than 100 years.",
-            "The first clue comes from nature itself. It all comes down to adaptation and survival.",
-            "Next, look at the numbers. About 3 out of 4 cases follow exactly the same rule.",
-            "That is no accident. Every detail answers a specific need, refined over a very long time.",
-            "And here is the most surprising part: this mechanism still works today, right in front of us.",
-            "Researchers keep discovering new sides of it every single year.",
-            "So remember this: behind every simple question hides a fascinating story.",
-        ]
-        // Size the narration to the target: add paragraphs while they fit, then the outro if it fits too.
+        let lang = language == "fr" ? "fr" : "en"
+        let frame = IdeaFrame(idea, language: lang)
+        guard frame.text.contains(where: { $0.isLetter || $0.isNumber }) else { throw StageFailure.permanent("the idea is empty") }
+        let paragraphs = Self.paragraphs(hook: frame.hook, language: lang, targetSeconds: targetSeconds)
+        let subject = ContentWords.of(frame.text, language: lang)
+        let keywords = Array(repeating: Array(subject.prefix(3)), count: paragraphs.count)
+        return (Script(title: frame.title, hook: frame.hook, paragraphs: paragraphs,
+                       hashtags: ContentWords.hashtags(frame.text, language: lang), keywords: keywords, language: language), nil)
+    }
+
+    /// The hook, then paragraphs of the pool while they fit the target, then the outro if it fits too.
+    static func paragraphs(hook: String, language: String, targetSeconds: Int) -> [String] {
+        let pool = Self.pool[language]!, outro = Self.outro[language]!
         let targetWords = max(12, Int(Double(targetSeconds) * Script.wordsPerSecond(language)))
         func count(_ p: String) -> Int { p.split(separator: " ").count }
         var paragraphs = [hook]
         var words = count(hook)
-        var i = 0
-        while i < pool.count * 4 {
+        for i in 0..<(pool.count * 4) {
             let p = pool[i % pool.count]
             if words + count(p) > targetWords + count(p) / 2 { break }
             paragraphs.append(p)
             words += count(p)
-            i += 1
         }
-        let outro = fr ? "Abonnez-vous pour en savoir plus." : "Follow for more."
         if words + count(outro) <= targetWords + 2 { paragraphs.append(outro) }
-        let tags = topic.lowercased().split(whereSeparator: { !$0.isLetter }).filter { $0.count > 3 }.prefix(3)
-            .map { "#" + $0 }
-        let keywords = paragraphs.map { p in
-            Array(p.lowercased().split(whereSeparator: { !$0.isLetter }).filter { $0.count > 5 }.prefix(3).map(String.init))
-        }
-        return (Script(title: String(title), hook: hook, paragraphs: paragraphs, hashtags: tags + ["#reelforge"],
-                       keywords: keywords, language: language), nil)
+        return paragraphs
     }
 }

@@ -17,6 +17,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The probes' HTTP server (/healthz, /readyz, /metrics); the coming HTTP API will use it too.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian, each behind a thin module with a shim header.
@@ -50,7 +53,9 @@ let package = Package(
         .target(
             name: "WorkerRuntime",
             dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages",
-                           .product(name: "Logging", package: "swift-log")]),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
         .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime"]),

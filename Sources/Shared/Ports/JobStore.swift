@@ -42,6 +42,9 @@ public struct CheckpointWrite: Sendable {
 public protocol JobStore: Sendable {
     /// Creates indexes (idempotent).
     func prepare() async throws
+    /// A cheap round trip that throws when the store cannot be used now (readiness probes). Embedded and
+    /// in-memory stores are always there.
+    func ping() async throws
     /// Inserts a new idea and its job; `StoreError.duplicate` when either id exists.
     func create(idea: IdeaRecord, job: JobRecord) async throws
     func idea(_ id: String) async throws -> IdeaRecord?
@@ -72,6 +75,10 @@ public protocol JobStore: Sendable {
     func reopen(jobID: String, ideaID: String, stage: Stage, at: Date) async throws
     /// Moves the idea's checkpoint back so that `stage` runs again (an explicit re-run).
     func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws
+}
+
+extension JobStore {
+    public func ping() async throws {}
 }
 
 /// Binary artifacts (GridFS bucket, or files of the embedded store). Ids are chosen by the caller and

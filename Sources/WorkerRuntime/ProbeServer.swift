@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 import Shared
 
 /// The port the probes server asks for.
@@ -32,12 +33,14 @@ public enum ProbeServerError: Error, CustomStringConvertible, Equatable {
 /// requests) is closed; a reset connection is only that connection's error.
 public final class ProbeServer: Sendable {
     public let port: Int
+    private let group: ServiceGroup
     private let task: Task<Void, Never>
 
     public static let idleTimeout: TimeAmount = .seconds(5)
 
-    private init(port: Int, task: Task<Void, Never>) {
+    private init(port: Int, group: ServiceGroup, task: Task<Void, Never>) {
         self.port = port
+        self.group = group
         self.task = task
     }
 
@@ -57,9 +60,9 @@ public final class ProbeServer: Sendable {
         }
     }
 
-    /// Stops accepting and closes the connections.
+    /// Stops accepting, lets requests in progress finish, closes the connections.
     public func stop() async {
-        task.cancel()
+        await group.triggerGracefulShutdown()
         await task.value
     }
 
@@ -91,13 +94,15 @@ public final class ProbeServer: Sendable {
             configuration: .init(address: .hostname("0.0.0.0", port: port)),
             onServerRunning: { channel in signal.yield(.success(channel.localAddress?.port ?? port)) },
             logger: quiet)
+        // A group of its own (no signals: WorkerMain handles those) so that stop() can shut it down gracefully.
+        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: quiet)
         let task = Task {
-            do { try await app.run() } catch { signal.yield(.failure(error)) }
+            do { try await group.run() } catch { signal.yield(.failure(error)) }
             signal.finish()
         }
         for await result in bound {
             switch result {
-            case .success(let actual): return ProbeServer(port: actual, task: task)
+            case .success(let actual): return ProbeServer(port: actual, group: group, task: task)
             case .failure(let error): throw error
             }
         }

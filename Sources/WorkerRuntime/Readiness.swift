@@ -16,6 +16,7 @@ public final class Readiness: Sendable {
 
     private struct State {
         var consuming = false
+        var shuttingDown = false
         var cached: (at: ContinuousClock.Instant, verdict: Verdict)?
         var running: Task<Verdict, Never>?
     }
@@ -35,9 +36,14 @@ public final class Readiness: Sendable {
         self.cacheFor = cacheFor
     }
 
-    /// Consuming (true) or stopped / shutting down (false). Changes the verdict at once.
+    /// Consuming (true) or not (false). Changes the verdict at once; ignored once shutting down.
     public func setConsuming(_ value: Bool) {
-        state.withLock { $0.consuming = value; $0.cached = nil }
+        state.withLock { $0.consuming = value && !$0.shuttingDown; $0.cached = nil }
+    }
+
+    /// Not ready from now on, even if a start that was under way reports consuming afterwards.
+    public func shutDown() {
+        state.withLock { $0.shuttingDown = true; $0.consuming = false; $0.cached = nil }
     }
 
     public func verdict() async -> Verdict {

@@ -95,7 +95,7 @@ public enum WorkerMain {
             try await runner.serve(stages: stages, concurrency: config.concurrency)
         }
         let signals = SignalWatcher { signal in
-            readiness.setConsuming(false)
+            readiness.shutDown()
             logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
             serving.cancel()
         }

@@ -224,14 +224,30 @@ struct PrivateServices {
     @discardableResult
     func run(_ command: String) async throws -> String { try await Self.run(command, dir: dir) }
 
+    /// Runs `scripts/services COMMAND`. Not through Foundation's Process: the daemons it starts outlive it, and
+    /// waiting for the script that way hung here; posix_spawn and waitpid on a thread of its own do not.
     @discardableResult
     static func run(_ command: String, dir: URL) async throws -> String {
-        var env = ProcessInfo.processInfo.environment
-        env["REELFORGE_SERVICES_DIR"] = dir.path
-        let (data, status) = try await runProgram("/bin/bash", ["-c", "\"$0\" \"$1\" 2>&1", script.path, command], environment: env)
-        let output = String(decoding: data, as: UTF8.self)
+        let out = dir.appendingPathComponent("last-command.log")
+        let line = "REELFORGE_SERVICES_DIR='\(dir.path)' '\(script.path)' \(command) >'\(out.path)' 2>&1 </dev/null"
+        let status = await withCheckedContinuation { (cont: CheckedContinuation<Int32, Never>) in
+            Thread.detachNewThread { cont.resume(returning: spawnAndWait(["/bin/bash", "-c", line])) }
+        }
+        let output = (try? String(contentsOf: out, encoding: .utf8)) ?? ""
         guard status == 0 else { throw ProbeTestError("scripts/services \(command) exited \(status):\n\(output)") }
         return output
+    }
+
+    /// The exit status of a program run to its end (-1 when it could not start or was killed).
+    static func spawnAndWait(_ arguments: [String]) -> Int32 {
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid = pid_t()
+        guard posix_spawn(&pid, arguments[0], nil, nil, argv, envp) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 { if errno != EINTR { return -1 } }
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : -1
     }
 }
 

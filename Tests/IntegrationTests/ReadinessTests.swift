@@ -25,6 +25,10 @@ struct ReadinessTests {
         #expect(await readiness.verdict() == .ready)
         readiness.setConsuming(false)
         #expect(await readiness.verdict() != .ready)
+        // A signal during start-up: the start that finishes afterwards does not make the worker ready again.
+        readiness.shutDown()
+        readiness.setConsuming(true)
+        #expect(await readiness.verdict() == .notReady("not consuming (starting or shutting down)"))
     }
 
     @Test func aCheckThatHangsCountsAsFailedAtItsDeadline() async {

@@ -123,6 +123,29 @@ struct ProbeTests {
         #expect(await worker.terminate() == 0)
     }
 
+    /// Whether the process ignores SIGPIPE (the SigIgn mask of /proc/PID/status; SIGPIPE is signal 13).
+    static func ignoresSIGPIPE(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigIgn:") }),
+              let mask = UInt64(line.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+        return mask & (1 << (13 - 1)) != 0
+    }
+
+    @Test func everyExecutableIgnoresSIGPIPE() async throws {
+        for name in ["ScriptWorker", "AudioWorker", "VideoWorker"] {
+            let worker = try Proc(name, env: env, logDir: logs)
+            #expect(await eventually(timeout: .seconds(30)) { worker.output.contains("starting \(name)") })
+            #expect(Self.ignoresSIGPIPE(worker.process.processIdentifier), "\(name) does not ignore SIGPIPE")
+            #expect(await worker.terminate() == 0)
+        }
+        let home = temporaryDirectory("sigpipe-make")
+        let make = try Proc("reelforge", ["make", "why cats purr", "--duration", "5", "--home", home.path, "--out", home.path],
+                            env: env, logDir: logs)
+        let ignored = await eventually(timeout: .seconds(20)) { Self.ignoresSIGPIPE(make.process.processIdentifier) || !make.process.isRunning }
+        #expect(ignored && make.process.isRunning, "reelforge does not ignore SIGPIPE")
+        make.kill9()
+    }
+
     @Test func idleAndSlowClientsNeverDelayAProbe() async throws {
         let (worker, port) = try await startWorker(env)
         var held: [RawConnection] = []

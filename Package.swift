@@ -17,6 +17,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        // The probes' HTTP server (/healthz, /readyz, /metrics); the coming HTTP API will use it too.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a thin module with a shim header.
@@ -51,7 +55,10 @@ let package = Package(
         .target(
             name: "WorkerRuntime",
             dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages",
-                           .product(name: "Logging", package: "swift-log")]),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
         .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime"]),

@@ -25,6 +25,11 @@ public final class MongoJobStore: JobStore {
         """#)
     }
 
+    /// The `ping` command: one round trip to the server (bounded by the URI's server selection timeout).
+    public func ping() async throws {
+        _ = try await client.command(#"{"ping": 1}"#)
+    }
+
     // MARK: Commands
 
     private func insert(_ coll: String, _ doc: JSONValue) async throws {

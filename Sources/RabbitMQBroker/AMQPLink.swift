@@ -73,6 +73,10 @@ final class AMQPLink: @unchecked Sendable {
 
     private var currentGeneration: UInt64 { cond.lock(); defer { cond.unlock() }; return generation }
 
+    /// Whether the connection is open as far as the link's thread knows (it notices a lost one within its next
+    /// receive or heartbeat wait, about 100-200 ms).
+    var isConnected: Bool { cond.lock(); defer { cond.unlock() }; return connected && running }
+
     // MARK: Deliveries
 
     func nextDelivery() async -> Delivery? {

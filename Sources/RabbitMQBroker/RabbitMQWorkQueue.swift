@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Shared
+import Synchronization
 
 /// Names of ReelForge's exchanges and queues under a prefix (default `reelforge`).
 public struct Topology: Sendable, Hashable {
@@ -63,6 +64,8 @@ public final class RabbitMQWorkQueue: WorkQueue {
     let logger: Logger
     let codec = JobMessageCodec()
     private let publisher: AMQPLink
+    /// The consumers' links, for `ping` (weak: a consumer's life is its DeliverySource's).
+    private let consumers = Mutex<[WeakLink]>([])
 
     public init(url: String, topology: Topology, logger: Logger, caCertPath: String? = nil) throws {
         self.endpoint = try AMQPEndpoint(url: url, caCertPath: caCertPath)
@@ -76,6 +79,18 @@ public final class RabbitMQWorkQueue: WorkQueue {
     public func declareTopology() async throws {
         let t = topology
         try await publisher.perform { conn in try t.declare(on: conn) }
+    }
+
+    /// A passive declare of the first stage queue (one broker round trip on the publisher's connection) and
+    /// every consumer's connection open.
+    public func ping() async throws {
+        let queue = topology.queue(Stage.allCases[0])
+        _ = try await publisher.perform { conn in try conn.queueDepth(queue) }
+        let down = consumers.withLock { links in
+            links.removeAll { $0.link == nil }
+            return links.compactMap(\.link).filter { !$0.isConnected }.count
+        }
+        if down > 0 { throw QueueError.connection("a consumer is not connected to \(endpoint.host):\(endpoint.port)") }
     }
 
     public func publish(_ message: JobMessage, to stage: Stage) async throws {
@@ -117,6 +132,7 @@ public final class RabbitMQWorkQueue: WorkQueue {
             try conn.qos(prefetch: max(1, prefetch))
             for s in stages { try conn.consume(queue: t.queue(s)) }
         }
+        consumers.withLock { $0.append(WeakLink(link: link)) }
         return RabbitMQDeliverySource(link: link)
     }
 
@@ -210,6 +226,10 @@ public final class RabbitMQWorkQueue: WorkQueue {
     public func close() async {
         await publisher.shutdown()
     }
+}
+
+struct WeakLink: Sendable {
+    weak var link: AMQPLink?
 }
 
 final class RabbitMQDeliverySource: DeliverySource {

@@ -22,6 +22,9 @@ public struct ReelForgeConfig: Sendable {
     public var render: RenderOptions
     /// Port of /healthz, /readyz and /metrics (0: any free port; nil: off).
     public var httpPort: Int?
+    /// Whether REELFORGE_HTTP_PORT set the port: then a busy port is fatal; the default (9090) gives way to any
+    /// free port, so that several workers run on one host.
+    public var httpPortIsSet: Bool
     /// The script writer: nil for the offline template.
     public var scriptLLM: LLMSettings?
     /// The speech provider: nil for espeak-ng.
@@ -30,6 +33,11 @@ public struct ReelForgeConfig: Sendable {
     public var loudnessTarget: Double
 
     public enum LogFormat: String, Sendable { case text, json }
+
+    /// The probes server's port: nil when off.
+    public var probePort: ProbePort? {
+        httpPort.map { httpPortIsSet ? .fixed($0) : .preferred($0) }
+    }
 
     public static let variables: [(name: String, meaning: String)] = [
         ("AMQP_URL", "RabbitMQ URL, amqp:// or amqps:// (default amqp://guest:guest@localhost:5672/)"),
@@ -66,7 +74,7 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_TTS_PRICE_PER_1K_CHARS", "USD per 1000 characters for the cost ledger (default 0.30 elevenlabs, 0.015 openai)"),
         ("REELFORGE_ESPEAK_WPM", "espeak-ng speaking rate in words per minute (default 165)"),
         ("REELFORGE_LOUDNESS_LUFS", "integrated loudness target of the narration (default -16)"),
-        ("REELFORGE_HTTP_PORT", "port of /healthz, /readyz and /metrics for workers (default 9090; 'off' disables)"),
+        ("REELFORGE_HTTP_PORT", "port of /healthz, /readyz and /metrics for workers (default 9090, or any free port when 9090 is taken; a port set here must be free; 0: any free port; 'off' disables)"),
         ("REELFORGE_QUEUE_PREFIX", "prefix of every exchange and queue (default reelforge)"),
         ("REELFORGE_PREFETCH", "deliveries a worker handles at once (default 1)"),
         ("REELFORGE_RETRY_DELAYS", "backoff levels, e.g. 10s,1m,5m (default)"),
@@ -154,6 +162,7 @@ public struct ReelForgeConfig: Sendable {
             shutdownGrace: .seconds(try int("REELFORGE_SHUTDOWN_GRACE_SECONDS", 120, 0...86_400)),
             render: render,
             httpPort: env["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535),
+            httpPortIsSet: !(env["REELFORGE_HTTP_PORT"] ?? "").isEmpty,
             scriptLLM: try scriptSettings(env),
             tts: try ttsSettings(env),
             espeakWordsPerMinute: try int("REELFORGE_ESPEAK_WPM", 165, 80...450),

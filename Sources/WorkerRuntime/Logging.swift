@@ -35,7 +35,8 @@ public struct ReelForgeLogHandler: LogHandler {
             let meta = keys.map { "\($0)=\(r.redact(all[$0]!.description))" }.joined(separator: " ")
             line = "\(time) \(event.level.rawValue.uppercased()) [\(label)]\(meta.isEmpty ? "" : " " + meta) \(r.redact(event.message.description))"
         }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        // A closed standard error (EPIPE: SIGPIPE is ignored) loses the line instead of stopping the process.
+        try? FileHandle.standardError.write(contentsOf: Data((line + "\n").utf8))
     }
 }
 

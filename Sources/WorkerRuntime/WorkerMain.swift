@@ -9,30 +9,10 @@ public enum WorkerMain {
             print(help(name: name, stages: stages))
             return 0
         }
-        var env = ProcessInfo.processInfo.environment
-        var i = 0
-        while i < arguments.count {
-            let a = arguments[i]
-            let value = i + 1 < arguments.count ? arguments[i + 1] : nil
-            if a.hasPrefix("--"), value == nil || value!.hasPrefix("--") {
-                FileHandle.standardError.write(Data("\(name): \(a) needs a value (see --help)\n".utf8))
-                return 64
-            }
-            switch a {
-            case "--prefetch": env["REELFORGE_PREFETCH"] = value; i += 1
-            case "--failpoints": env["REELFORGE_FAILPOINTS"] = value; i += 1
-            case "--worker-id": env["REELFORGE_WORKER_ID"] = value; i += 1
-            case "--log-format": env["REELFORGE_LOG_FORMAT"] = value; i += 1
-            default:
-                FileHandle.standardError.write(Data("\(name): unknown option \(a) (see --help)\n".utf8))
-                return 64
-            }
-            i += 1
-        }
         let config: ReelForgeConfig
-        do { config = try ReelForgeConfig.fromEnvironment(env) } catch {
-            FileHandle.standardError.write(Data("\(name): \(Redactor.shared.redact("\(error)"))\n".utf8))
-            return 78
+        switch configuration(name: name, arguments: arguments) {
+        case .success(let c): config = c
+        case .failure(let exit): return exit.status
         }
         LoggingSetup.bootstrap(config)
         let logger = Logger(label: name)
@@ -44,33 +24,83 @@ public enum WorkerMain {
             return 78
         }
         let metrics = RunnerMetrics()
-        var health: HealthServer?
-        if let port = config.httpPort {
+        let readiness = Readiness(checks: [("MongoDB", { try await backends.store.ping() }),
+                                           ("RabbitMQ", { try await backends.queue.ping() })])
+        var probes: ProbeServer?
+        if let choice = config.probePort {
             do {
-                health = try HealthServer(port: port, metrics: metrics, logger: logger)
-                logger.info("serving /healthz, /readyz and /metrics on port \(health!.port)")
+                let server = try await ProbeServer.start(choice, metrics: metrics, readiness: readiness, logger: logger)
+                logger.info("serving /healthz, /readyz and /metrics on port \(server.port)")
+                probes = server
             } catch {
                 logger.critical("\(error)")
+                await backends.queue.close()
                 return 78
             }
         }
-        let probes = health
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
                                  executors: StageExecutors.make(for: stages, config: config),
                                  settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
+        let outcome = await serve(stages: stages, config: config, backends: backends, runner: runner,
+                                  readiness: readiness, logger: logger)
+        await backends.queue.close()
+        await probes?.stop()
+        if case .failure(let error) = outcome, !(error is CancellationError) {
+            logger.critical("stopped on error: \(Redactor.shared.redact("\(error)"))")
+            return 1
+        }
+        logger.notice(outcome == nil ? "stopped after the grace period; undone deliveries return to their queues" : "stopped")
+        return 0
+    }
+
+    struct ExitStatus: Error { let status: Int32 }
+
+    /// The configuration from the environment with the command line's overrides; usage errors exit 64, unusable
+    /// values 78.
+    static func configuration(name: String, arguments: [String]) -> Result<ReelForgeConfig, ExitStatus> {
+        var env = ProcessInfo.processInfo.environment
+        var i = 0
+        while i < arguments.count {
+            let a = arguments[i]
+            let value = i + 1 < arguments.count ? arguments[i + 1] : nil
+            if a.hasPrefix("--"), value == nil || value!.hasPrefix("--") {
+                FileHandle.standardError.write(Data("\(name): \(a) needs a value (see --help)\n".utf8))
+                return .failure(ExitStatus(status: 64))
+            }
+            switch a {
+            case "--prefetch": env["REELFORGE_PREFETCH"] = value; i += 1
+            case "--failpoints": env["REELFORGE_FAILPOINTS"] = value; i += 1
+            case "--worker-id": env["REELFORGE_WORKER_ID"] = value; i += 1
+            case "--log-format": env["REELFORGE_LOG_FORMAT"] = value; i += 1
+            default:
+                FileHandle.standardError.write(Data("\(name): unknown option \(a) (see --help)\n".utf8))
+                return .failure(ExitStatus(status: 64))
+            }
+            i += 1
+        }
+        do { return .success(try ReelForgeConfig.fromEnvironment(env)) } catch {
+            FileHandle.standardError.write(Data("\(name): \(Redactor.shared.redact("\(error)"))\n".utf8))
+            return .failure(ExitStatus(status: 78))
+        }
+    }
+
+    /// Prepares the backends and consumes until SIGTERM or SIGINT, then lets in-flight work finish for up to the
+    /// grace period. Nil when the grace period ran out.
+    static func serve(stages: [Stage], config: ReelForgeConfig, backends: DistributedBackends, runner: StageRunner,
+                      readiness: Readiness, logger: Logger) async -> Result<Void, Error>? {
         let serving = Task {
             try await backends.prepare(logger: logger)
             logger.info("ready: consuming \(stages.map { "\(config.prefix).\($0.rawValue)" }.joined(separator: ", "))")
-            probes?.setReady(true)
+            readiness.setConsuming(true)
             try await runner.serve(stages: stages, concurrency: config.concurrency)
         }
         let signals = SignalWatcher { signal in
-            probes?.setReady(false)
+            readiness.shutDown()
             logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
             serving.cancel()
         }
         defer { signals.cancel() }
-        let outcome = await withTaskGroup(of: Result<Void, Error>?.self) { group -> Result<Void, Error>? in
+        return await withTaskGroup(of: Result<Void, Error>?.self) { group -> Result<Void, Error>? in
             group.addTask { await serving.result }
             group.addTask {
                 // The grace period starts at the signal.
@@ -82,14 +112,6 @@ public enum WorkerMain {
             group.cancelAll()
             return first
         }
-        await backends.queue.close()
-        health?.stop()
-        if case .failure(let error) = outcome, !(error is CancellationError) {
-            logger.critical("stopped on error: \(Redactor.shared.redact("\(error)"))")
-            return 1
-        }
-        logger.notice(outcome == nil ? "stopped after the grace period; undone deliveries return to their queues" : "stopped")
-        return 0
     }
 
     static func help(name: String, stages: [Stage]) -> String {

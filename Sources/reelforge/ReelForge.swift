@@ -14,6 +14,11 @@ struct ReelForge: AsyncParsableCommand {
         workers; see 'reelforge env' for every variable.
         """,
         subcommands: [Make.self, Render.self, Submit.self, Status.self, DLQ.self, Retry.self, Media.self, TopologyCommand.self, Env.self])
+
+    static func main() async {
+        ProcessSetup.ignoreBrokenPipes()
+        await main(nil)
+    }
 }
 
 /// Shared set-up for commands that use the distributed backends.

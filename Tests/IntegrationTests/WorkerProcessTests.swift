@@ -13,13 +13,14 @@ final class Proc: @unchecked Sendable {
     let process = Process()
     let log: URL
 
-    init(_ name: String, _ args: [String] = [], env: [String: String], logDir: URL) throws {
+    /// `unsetting`: variables of the test's own environment the process must not see.
+    init(_ name: String, _ args: [String] = [], env: [String: String], unsetting: [String] = [], logDir: URL) throws {
         log = logDir.appendingPathComponent("\(name)-\(UUID().uuidString.prefix(4)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         process.executableURL = TestServices.binDir.appendingPathComponent(name)
         process.arguments = args
-        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }.filter { !unsetting.contains($0.key) }
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

@@ -45,6 +45,9 @@ public struct CheckpointWrite: Sendable {
 public protocol JobStore: Sendable {
     /// Creates indexes (idempotent).
     func prepare() async throws
+    /// A cheap round trip that throws when the store cannot be used now (readiness probes). Embedded and
+    /// in-memory stores are always there.
+    func ping() async throws
     /// Inserts a job, and its idea unless an idea with that id exists (then that idea is kept as it is: a new
     /// job of an existing idea). `StoreError.duplicate` when the job id exists. Returns whether the idea was new.
     @discardableResult
@@ -80,6 +83,10 @@ public protocol JobStore: Sendable {
     func reopen(jobID: String, ideaID: String, stage: Stage, at: Date) async throws
     /// Moves the idea's checkpoint back so that `stage` runs again (an explicit re-run).
     func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws
+}
+
+extension JobStore {
+    public func ping() async throws {}
 }
 
 /// Binary artifacts (GridFS bucket, or files of the embedded store). Ids are made by `ArtifactKey` (an idea's

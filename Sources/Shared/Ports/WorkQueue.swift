@@ -63,6 +63,9 @@ public enum QueueError: Error, Sendable, CustomStringConvertible {
 public protocol WorkQueue: Sendable {
     /// Declares exchanges and queues (idempotent).
     func declareTopology() async throws
+    /// A cheap check that throws when the broker cannot be used now or a consumer has lost its connection
+    /// (readiness probes). In-memory queues are always there.
+    func ping() async throws
     /// Publishes to `stage`'s work queue.
     func publish(_ message: JobMessage, to stage: Stage) async throws
     /// Publishes to `stage`'s delay queue for `delay` (a value of the retry policy's `allDelays`); it comes back
@@ -81,6 +84,10 @@ public protocol WorkQueue: Sendable {
     /// Message counts: ready messages in each stage queue and parking queue.
     func depths() async throws -> [String: Int]
     func close() async
+}
+
+extension WorkQueue {
+    public func ping() async throws {}
 }
 
 /// A running consumer.

@@ -50,7 +50,7 @@ struct Render: AsyncParsableCommand {
         if let subtitles {
             cues = try SubtitleTiming.parseSRT(String(contentsOfFile: subtitles, encoding: .utf8))
         } else {
-            let words = try JSONDecoder().decode([WordTiming].self, from: Data(contentsOf: URL(fileURLWithPath: timings!)))
+            let words = try WordTiming.decodeList(Data(contentsOf: URL(fileURLWithPath: timings!)))
             let text = words.map(\.word).joined(separator: " ")
             cues = SubtitleTiming.align(cues: RuleBasedAdapter(maxCharactersPerLine: lineLength).cues(for: text), words: words,
                                         duration: (words.last?.end ?? 0) + 0.5)

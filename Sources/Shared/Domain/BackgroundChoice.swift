@@ -34,12 +34,21 @@ public enum BackgroundChoice {
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
     }
 
-    /// The colour names a background may use besides `#RRGGBB`.
-    public static let colourNames: Set<String> = ["black", "white", "navy", "teal", "purple", "gray"]
+    /// The colours a background may name besides `#RRGGBB`, as 0xRRGGBB.
+    public static let namedColours: [String: UInt32] = [
+        "black": 0x000000, "white": 0xFFFFFF, "navy": 0x101840, "teal": 0x006060, "purple": 0x401860, "gray": 0x404040,
+    ]
+    public static var colourNames: Set<String> { Set(namedColours.keys) }
+
+    /// The one colour rule of backgrounds (messages, `--background`, the renderer): `#RRGGBB` in ASCII hex digits,
+    /// or one of `namedColours` in any case. Gives 0xRRGGBB.
+    public static func colourValue(_ s: String) -> UInt32? {
+        guard s.hasPrefix("#") else { return namedColours[s.lowercased()] }
+        let hex = s.utf8.dropFirst()
+        guard hex.count == 6, hex.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x46).contains($0 & 0xDF) }) else { return nil }
+        return UInt32(String(decoding: hex, as: UTF8.self), radix: 16)
+    }
 
     /// `#RRGGBB` or one of `colourNames`.
-    public static func isColour(_ s: String) -> Bool {
-        if s.hasPrefix("#") { return s.count == 7 && s.dropFirst().allSatisfy(\.isHexDigit) }
-        return colourNames.contains(s.lowercased())
-    }
+    public static func isColour(_ s: String) -> Bool { colourValue(s) != nil }
 }

@@ -2,14 +2,6 @@ import CEspeak
 import Foundation
 import Shared
 
-/// One spoken word and when it is heard.
-public struct WordTiming: Codable, Sendable, Hashable {
-    public var word: String
-    public var start: Double
-    public var end: Double
-    public init(word: String, start: Double, end: Double) { self.word = word; self.start = start; self.end = end }
-}
-
 /// Speech and its word timings.
 public struct Speech: Sendable {
     /// Mono 16-bit PCM samples.

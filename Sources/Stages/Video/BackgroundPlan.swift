@@ -1,79 +1,10 @@
 import CFFmpeg
 import Foundation
 
-/// When a paragraph of the narration starts being spoken, and the visual keywords the script gave it.
-public struct ParagraphTiming: Sendable, Hashable {
-    public var start: Double
-    public var keywords: [String]
-    public init(start: Double, keywords: [String] = []) { self.start = start; self.keywords = keywords }
-}
-
 /// One stretch of the video and the single background behind it.
 struct BackgroundSegment: Hashable {
     var start: Double
     var source: BackgroundSource
-}
-
-/// The images and clips of a background folder, and the choice of one per paragraph.
-enum BackgroundLibrary {
-    /// The folder's images and clips, by name (hidden files left out).
-    static func files(in folder: URL) -> [URL] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { !$0.hasPrefix(".") && BackgroundSource.isMediaFile($0) }.sorted().map { folder.appendingPathComponent($0) }
-    }
-
-    /// Lowercased words of letters and digits in a singular form, so that "Octopuses" meets "octopus",
-    /// "waves" "wave", "berries" "berry" and "glasses" "glass".
-    static func tokens(_ text: String) -> Set<String> {
-        Set(text.lowercased().split { !($0.isLetter || $0.isNumber) }.map { singular(String($0)) })
-    }
-
-    /// Same word, or one a short ending longer than the other ("hous" of "houses" and "house").
-    static func sameWord(_ a: String, _ b: String) -> Bool {
-        if a == b { return true }
-        guard min(a.count, b.count) >= 4, abs(a.count - b.count) <= 2 else { return false }
-        return a.hasPrefix(b) || b.hasPrefix(a)
-    }
-
-    /// How many of the wanted words a file's name has.
-    static func score(_ name: Set<String>, _ wanted: Set<String>) -> Int {
-        wanted.filter { w in name.contains { sameWord($0, w) } }.count
-    }
-
-    static func singular(_ w: String) -> String {
-        guard w.count > 3 else { return w }
-        if w.hasSuffix("ies") && w.count > 4 { return String(w.dropLast(3)) + "y" }
-        for ending in ["sses", "shes", "ches", "xes", "zes", "uses"] where w.hasSuffix(ending) { return String(w.dropLast(2)) }
-        if w.hasSuffix("ss") || w.hasSuffix("us") || w.hasSuffix("is") { return w }
-        if w.hasSuffix("s") { return String(w.dropLast()) }
-        return w
-    }
-
-    /// A file for each paragraph: the most keyword words found in its name, then the least used so far, then
-    /// the first by name. Deterministic, so a retried video stage picks the same pictures.
-    static func choose(from files: [URL], keywords: [[String]]) -> [URL] {
-        choose(names: files.map(\.lastPathComponent), keywords: keywords).map { files[$0] }
-    }
-
-    /// The same choice over file names; gives indices into `fileNames`.
-    static func choose(names fileNames: [String], keywords: [[String]]) -> [Int] {
-        guard !fileNames.isEmpty else { return [] }
-        let names = fileNames.map { tokens(($0 as NSString).deletingPathExtension) }
-        var used = [Int](repeating: 0, count: fileNames.count)
-        var previous: Int?
-        return keywords.map { words in
-            let wanted = tokens(words.joined(separator: " "))
-            let scores = names.map { score($0, wanted) }
-            // Best score; then never the same picture twice in a row when there is another; then least used; then name.
-            let best = fileNames.indices.min {
-                (-scores[$0], $0 == previous ? 1 : 0, used[$0], $0) < (-scores[$1], $1 == previous ? 1 : 0, used[$1], $1)
-            }!
-            used[best] += 1
-            previous = best
-            return best
-        }
-    }
-
 }
 
 extension BackgroundSource {

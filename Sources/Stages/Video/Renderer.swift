@@ -2,34 +2,6 @@ import CFFmpeg
 import Foundation
 import Shared
 
-/// An RGB colour, parsed from `#RRGGBB` or a few names.
-public struct RGB: Sendable, Hashable {
-    public var r: UInt8, g: UInt8, b: UInt8
-    public init(r: UInt8, g: UInt8, b: UInt8) { self.r = r; self.g = g; self.b = b }
-
-    public init?(parsing text: String) {
-        let names: [String: (UInt8, UInt8, UInt8)] = ["black": (0, 0, 0), "white": (255, 255, 255), "navy": (16, 24, 64),
-                                                      "teal": (0, 96, 96), "purple": (64, 24, 96), "gray": (64, 64, 64)]
-        if let n = names[text.lowercased()] { self.init(r: n.0, g: n.1, b: n.2); return }
-        var hex = text
-        if hex.hasPrefix("#") { hex.removeFirst() }
-        guard hex.count == 6, let v = UInt32(hex, radix: 16) else { return nil }
-        self.init(r: UInt8(v >> 16 & 0xFF), g: UInt8(v >> 8 & 0xFF), b: UInt8(v & 0xFF))
-    }
-
-    var hex: String { String(format: "#%02X%02X%02X", r, g, b) }
-
-    /// BT.601 limited-range YUV, as libx264 expects for yuv420p.
-    public var yuv: (UInt8, UInt8, UInt8) {
-        let r = Double(self.r), g = Double(self.g), b = Double(self.b)
-        let y = 16 + 0.257 * r + 0.504 * g + 0.098 * b
-        let u = 128 - 0.148 * r - 0.291 * g + 0.439 * b
-        let v = 128 + 0.439 * r - 0.368 * g - 0.071 * b
-        func c(_ x: Double) -> UInt8 { UInt8(max(0, min(255, x.rounded()))) }
-        return (c(y), c(u), c(v))
-    }
-}
-
 /// Settings of a render.
 public struct RenderOptions: Sendable, Hashable {
     public var width: Int = 1080

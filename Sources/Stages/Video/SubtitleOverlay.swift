@@ -2,91 +2,6 @@ import CMagickWand
 import Foundation
 import Shared
 
-/// How subtitles look. The default is the classic look; any field can come from a style JSON file.
-public struct SubtitleStyle: Codable, Sendable, Hashable {
-    /// Fonts tried in order: a file path, or a family name looked up among the common font folders.
-    public var fonts: [String] = ["DejaVu-Sans-Bold", "Liberation-Sans-Bold", "Noto-Sans-Bold"]
-    public var fontSize: Double = 50
-    public var color: String = "#FFFFFF"
-    public var strokeColor: String = "#000000"
-    public var strokeWidth: Double = 2
-    public var sideMargin: Int = 60
-    public var bottomMargin: Int = 120
-    public var maxLines: Int = 2
-    public var lineSpacing: Double = 1.2
-    /// A box behind the text, e.g. `#000000A0`; nil for none.
-    public var boxColor: String?
-    public var boxPadding: Int = 16
-    /// The colour of the word being spoken (cues timed from speech), e.g. `#FFD700`; nil for no highlight.
-    public var highlightColor: String?
-
-    public init() {}
-
-    enum CodingKeys: String, CodingKey {
-        case fonts, fontSize = "font_size", color, strokeColor = "stroke_color", strokeWidth = "stroke_width"
-        case sideMargin = "side_margin", bottomMargin = "bottom_margin", maxLines = "max_lines", lineSpacing = "line_spacing"
-        case boxColor = "box_color", boxPadding = "box_padding", highlightColor = "highlight_color"
-    }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SubtitleStyle()
-        fonts = try c.decodeIfPresent([String].self, forKey: .fonts) ?? d.fonts
-        fontSize = try c.decodeIfPresent(Double.self, forKey: .fontSize) ?? d.fontSize
-        color = try c.decodeIfPresent(String.self, forKey: .color) ?? d.color
-        strokeColor = try c.decodeIfPresent(String.self, forKey: .strokeColor) ?? d.strokeColor
-        strokeWidth = try c.decodeIfPresent(Double.self, forKey: .strokeWidth) ?? d.strokeWidth
-        sideMargin = try c.decodeIfPresent(Int.self, forKey: .sideMargin) ?? d.sideMargin
-        bottomMargin = try c.decodeIfPresent(Int.self, forKey: .bottomMargin) ?? d.bottomMargin
-        maxLines = try c.decodeIfPresent(Int.self, forKey: .maxLines) ?? d.maxLines
-        lineSpacing = try c.decodeIfPresent(Double.self, forKey: .lineSpacing) ?? d.lineSpacing
-        boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor)
-        boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
-        highlightColor = try c.decodeIfPresent(String.self, forKey: .highlightColor)
-        for (key, value) in [("color", color), ("stroke_color", strokeColor), ("box_color", boxColor), ("highlight_color", highlightColor)] {
-            if let value, !Self.isColor(value) {
-                throw DecodingError.dataCorruptedError(forKey: .color, in: c, debugDescription: "\(key) '\(value)' is not a colour (#RRGGBB, #RRGGBBAA or a name)")
-            }
-        }
-    }
-
-    /// `#RGB`, `#RRGGBB`, `#RRGGBBAA` or a plain colour name (letters only): never anything ImageMagick would
-    /// read as a file or an expression.
-    static func isColor(_ s: String) -> Bool {
-        if s.hasPrefix("#") { return [4, 7, 9].contains(s.count) && s.dropFirst().allSatisfy(\.isHexDigit) }
-        return !s.isEmpty && s.count <= 32 && s.first!.isLetter && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
-    }
-
-    /// Reads a style JSON file (any field may be left out).
-    public static func load(_ path: String, variable: String) throws -> SubtitleStyle {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError.invalid(variable, "names a file that cannot be read") }
-        do { return try JSONDecoder().decode(SubtitleStyle.self, from: data) } catch {
-            throw ConfigError.invalid(variable, "is not a subtitle style JSON: \(error)")
-        }
-    }
-
-    static let fontFolders = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
-                              "/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype", "/usr/share/fonts"]
-
-    /// The first font that exists, and the names that did not.
-    public func resolveFont() -> (path: String?, missing: [String]) {
-        var missing: [String] = []
-        for f in fonts {
-            if f.hasPrefix("/") {
-                if FileManager.default.fileExists(atPath: f) { return (f, missing) }
-            } else {
-                let file = f.replacingOccurrences(of: "-Sans-", with: "Sans-").replacingOccurrences(of: "-", with: "") + ".ttf"
-                let variants = [file, f + ".ttf", file.replacingOccurrences(of: "Bold", with: "-Bold")]
-                for dir in Self.fontFolders {
-                    for v in variants where FileManager.default.fileExists(atPath: "\(dir)/\(v)") { return ("\(dir)/\(v)", missing) }
-                }
-            }
-            missing.append(f)
-        }
-        return (nil, missing)
-    }
-}
-
 /// One cue drawn once with MagickWand into a small overlay, kept as Y, U, V and alpha planes ready to be
 /// blended into a yuv420p frame inside its box only.
 struct CueOverlay: Sendable {
@@ -172,22 +87,23 @@ final class SubtitleRasterizer: Sendable {
         guard MagickExportImagePixels(canvas.wand, 0, 0, layout.width, layout.height, "RGBA", CharPixel, &rgba) == MagickTrue else {
             throw StageFailure.permanent("MagickWand could not export a subtitle")
         }
-        let x = ((frameWidth - layout.width) / 2) & ~1
-        let y = max(0, frameHeight - style.bottomMargin - layout.height + layout.pad) & ~1
-        return Self.overlay(rgba: rgba, width: layout.width, height: layout.height, x: x, y: y)
+        return Self.overlay(rgba: rgba, width: layout.width, height: layout.height, x: layout.box.x, y: layout.box.y)
     }
 
-    private struct Layout { var width: Int, height: Int, pad: Int, lineHeight: Double }
+    private struct Layout {
+        var box: SubtitleStyle.OverlayBox
+        var lineHeight: Double
+        var width: Int { box.width }
+        var height: Int { box.height }
+        var pad: Int { box.pad }
+    }
 
-    /// The overlay's size (even, within the frame's width) for these lines.
+    /// The overlay's place and size (even, inside the frame) for these lines.
     private func layout(_ text: [String], _ canvas: CueCanvas) -> Layout {
         let lineHeight = style.fontSize * style.lineSpacing
-        let pad = Int(style.strokeWidth.rounded(.up)) + 2 + (style.boxColor == nil ? 0 : style.boxPadding)
         let widest = text.map { textWidth($0, wand: canvas.wand, draw: canvas.draw) }.max() ?? 0
-        var width = min(frameWidth, Int(widest.rounded(.up)) + 2 * pad)
-        var height = Int((lineHeight * Double(text.count)).rounded(.up)) + 2 * pad
-        width += width % 2; height += height % 2
-        return Layout(width: width, height: height, pad: pad, lineHeight: lineHeight)
+        let box = style.overlayBox(widest: widest, lines: text.count, frameWidth: frameWidth, frameHeight: frameHeight)
+        return Layout(box: box, lineHeight: lineHeight)
     }
 
     /// One pass over the lines, centred: the outline, or the fill (with the highlighted word drawn over it in

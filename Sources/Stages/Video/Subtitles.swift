@@ -106,13 +106,20 @@ public enum SubtitleTiming {
 
     /// Reads SRT (also WebVTT-style `.` decimal marks): numbered blocks of a time line and text lines.
     public static func parseSRT(_ text: String) throws -> [TimedCue] {
+        // HOURS:MM:SS[,fraction] in ASCII digits (so never negative, infinite or an exponent), to the millisecond.
         func seconds(_ s: Substring) -> Double? {
-            let p = s.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: ",", with: ".").split(separator: ":")
-            guard p.count == 3, let h = Double(p[0]), let m = Double(p[1]), let sec = Double(p[2]) else { return nil }
-            return h * 3600 + m * 60 + sec
+            let p = s.trimmingCharacters(in: .whitespaces).split(separator: ":", omittingEmptySubsequences: false)
+            guard p.count == 3 else { return nil }
+            let sec = p[2].split(maxSplits: 1, omittingEmptySubsequences: false) { $0 == "," || $0 == "." }
+            let fields = [p[0], p[1], sec[0]] + sec.dropFirst()
+            guard fields.allSatisfy({ (1...9).contains($0.count) && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+            let ms = sec.count == 2 ? Int(String(sec[1].prefix(3)).padding(toLength: 3, withPad: "0", startingAt: 0))! : 0
+            return Double(((Int(p[0])! * 60 + Int(p[1])!) * 60 + Int(sec[0])!) * 1000 + ms) / 1000
         }
         var cues: [TimedCue] = []
-        let blocks = text.replacingOccurrences(of: "\r\n", with: "\n").components(separatedBy: "\n\n")
+        // CRLF and a lone CR end lines too: a CR is never part of a cue's text.
+        let lf = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        let blocks = lf.components(separatedBy: "\n\n")
         for block in blocks {
             let lines = block.split(separator: "\n", omittingEmptySubsequences: true)
             guard let timeIndex = lines.firstIndex(where: { $0.contains("-->") }) else { continue }

@@ -14,7 +14,7 @@ public struct VideoStageExecutor: StageExecutor {
         let cues = try (adapted["cues"] ?? .array([])).decode([Cue].self)
         let audio = try await input.file("narration.wav", of: .audio)
         let timingsURL = try await input.file("timings.json", of: .audio)
-        let words = try JSONDecoder().decode([WordTiming].self, from: Data(contentsOf: timingsURL))
+        let words = try WordTiming.decodeList(Data(contentsOf: timingsURL))
         let out = input.workDir.appendingPathComponent("video.mp4")
         let started = ContinuousClock.now
         let spoken = words.last?.end ?? 0

@@ -1,0 +1,126 @@
+import Foundation
+import Shared
+
+/// How subtitles look. The default is the classic look; any field can come from a style JSON file.
+public struct SubtitleStyle: Codable, Sendable, Hashable {
+    /// Fonts tried in order: a file path, or a family name looked up among the common font folders.
+    public var fonts: [String] = ["DejaVu-Sans-Bold", "Liberation-Sans-Bold", "Noto-Sans-Bold"]
+    public var fontSize: Double = 50
+    public var color: String = "#FFFFFF"
+    public var strokeColor: String = "#000000"
+    public var strokeWidth: Double = 2
+    public var sideMargin: Int = 60
+    public var bottomMargin: Int = 120
+    public var maxLines: Int = 2
+    public var lineSpacing: Double = 1.2
+    /// A box behind the text, e.g. `#000000A0`; nil for none.
+    public var boxColor: String?
+    public var boxPadding: Int = 16
+    /// The colour of the word being spoken (cues timed from speech), e.g. `#FFD700`; nil for no highlight.
+    public var highlightColor: String?
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case fonts, fontSize = "font_size", color, strokeColor = "stroke_color", strokeWidth = "stroke_width"
+        case sideMargin = "side_margin", bottomMargin = "bottom_margin", maxLines = "max_lines", lineSpacing = "line_spacing"
+        case boxColor = "box_color", boxPadding = "box_padding", highlightColor = "highlight_color"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SubtitleStyle()
+        fonts = try c.decodeIfPresent([String].self, forKey: .fonts) ?? d.fonts
+        fontSize = try c.decodeIfPresent(Double.self, forKey: .fontSize) ?? d.fontSize
+        color = try c.decodeIfPresent(String.self, forKey: .color) ?? d.color
+        strokeColor = try c.decodeIfPresent(String.self, forKey: .strokeColor) ?? d.strokeColor
+        strokeWidth = try c.decodeIfPresent(Double.self, forKey: .strokeWidth) ?? d.strokeWidth
+        sideMargin = try c.decodeIfPresent(Int.self, forKey: .sideMargin) ?? d.sideMargin
+        bottomMargin = try c.decodeIfPresent(Int.self, forKey: .bottomMargin) ?? d.bottomMargin
+        maxLines = try c.decodeIfPresent(Int.self, forKey: .maxLines) ?? d.maxLines
+        lineSpacing = try c.decodeIfPresent(Double.self, forKey: .lineSpacing) ?? d.lineSpacing
+        boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor)
+        boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
+        highlightColor = try c.decodeIfPresent(String.self, forKey: .highlightColor)
+        for (key, value) in [("color", color), ("stroke_color", strokeColor), ("box_color", boxColor), ("highlight_color", highlightColor)] {
+            if let value, !Self.isColor(value) {
+                throw DecodingError.dataCorruptedError(forKey: .color, in: c, debugDescription: "\(key) '\(value)' is not a colour (#RRGGBB, #RRGGBBAA or a name)")
+            }
+        }
+        let numbers: [(CodingKeys, Double)] = [
+            (.fontSize, fontSize), (.strokeWidth, strokeWidth), (.sideMargin, Double(sideMargin)), (.bottomMargin, Double(bottomMargin)),
+            (.maxLines, Double(maxLines)), (.lineSpacing, lineSpacing), (.boxPadding, Double(boxPadding)),
+        ]
+        for (key, value) in numbers {
+            guard let range = Self.ranges[key], !range.contains(value) else { continue }
+            throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: String(
+                format: "%@ %g is outside %g to %g", key.rawValue, value, range.lowerBound, range.upperBound))
+        }
+    }
+
+    /// What a style file's numbers may be: beyond these nothing useful is drawn, and the overlay's sizes would
+    /// overflow (`max_lines` 0 would even trap).
+    static let ranges: [CodingKeys: ClosedRange<Double>] = [
+        .fontSize: 1...1000, .strokeWidth: 0...100, .sideMargin: 0...2000, .bottomMargin: 0...4096, .maxLines: 1...20,
+        .lineSpacing: 0.5...10, .boxPadding: 0...500,
+    ]
+
+    /// `#RGB`, `#RRGGBB`, `#RRGGBBAA` or a plain colour name (letters only): never anything ImageMagick would
+    /// read as a file or an expression.
+    static func isColor(_ s: String) -> Bool {
+        if s.hasPrefix("#") { return [4, 7, 9].contains(s.count) && s.dropFirst().allSatisfy { $0.isASCII && $0.isHexDigit } }
+        return !s.isEmpty && s.count <= 32 && s.first!.isLetter && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+
+    /// Reads a style JSON file (any field may be left out).
+    public static func load(_ path: String, variable: String) throws -> SubtitleStyle {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError.invalid(variable, "names a file that cannot be read") }
+        do { return try JSONDecoder().decode(SubtitleStyle.self, from: data) } catch {
+            throw ConfigError.invalid(variable, "is not a subtitle style JSON: \(error)")
+        }
+    }
+
+    static let fontFolders = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",
+                              "/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype", "/usr/share/fonts"]
+
+    /// The first font that exists, and the names that did not.
+    public func resolveFont() -> (path: String?, missing: [String]) {
+        var missing: [String] = []
+        for f in fonts {
+            if f.hasPrefix("/") {
+                if FileManager.default.fileExists(atPath: f) { return (f, missing) }
+            } else {
+                let file = f.replacingOccurrences(of: "-Sans-", with: "Sans-").replacingOccurrences(of: "-", with: "") + ".ttf"
+                let variants = [file, f + ".ttf", file.replacingOccurrences(of: "Bold", with: "-Bold")]
+                for dir in Self.fontFolders {
+                    for v in variants where FileManager.default.fileExists(atPath: "\(dir)/\(v)") { return ("\(dir)/\(v)", missing) }
+                }
+            }
+            missing.append(f)
+        }
+        return (nil, missing)
+    }
+}
+
+extension SubtitleStyle {
+    /// Where a cue's overlay goes in a frame (pixels, even for yuv420p).
+    public struct OverlayBox: Sendable, Hashable {
+        public var x: Int, y: Int, width: Int, height: Int
+        /// Room around the text for the outline (and the box's padding).
+        public var pad: Int
+    }
+
+    /// The overlay of `lines` lines of text, the widest `widest` pixels wide, centred above the bottom margin,
+    /// and never outside the (even-sized) frame: it is blended into the frame's planes through raw pointers, so
+    /// text taller or wider than the frame is cut, never written past it.
+    public func overlayBox(widest: Double, lines: Int, frameWidth: Int, frameHeight: Int) -> OverlayBox {
+        func pixels(_ x: Double) -> Int { x.isNaN ? 0 : Int(max(0, min(x, 1_048_576)).rounded(.up)) }
+        let pad = pixels(strokeWidth) + 2 + (boxColor == nil ? 0 : pixels(Double(boxPadding)))
+        let text = pixels(fontSize * lineSpacing * Double(max(1, min(lines, 1 << 10))))
+        var width = min(frameWidth, pixels(widest) + 2 * pad), height = min(frameHeight, text + 2 * pad)
+        width += width % 2; height += height % 2
+        let x = ((frameWidth - width) / 2) & ~1
+        let y = min(max(0, frameHeight - bottomMargin - height + pad), frameHeight - height) & ~1
+        return OverlayBox(x: x, y: y, width: width, height: height, pad: pad)
+    }
+}

@@ -23,12 +23,13 @@ struct ScriptProviderTests {
         (p, "refusal", .failed(kind: "permanent")),
     ] }
 
+    /// Only "hang" needs a short timeout; the others get room for a loaded machine.
     func writer(_ provider: String, _ behaviour: String, key: String = "test-key") -> any ScriptWriter {
         let scope = "\(behaviour)/\(UUID().uuidString.prefix(8))"
         let settings = LLMSettings(
             provider: provider, apiKey: key,
             baseURL: URL(string: provider == "openai" ? "\(Self.base)/\(scope)/v1" : "\(Self.base)/\(scope)")!,
-            model: provider == "openai" ? "gpt-4o-mini" : "claude-3-5-haiku-latest", timeout: .seconds(2))
+            model: provider == "openai" ? "gpt-4o-mini" : "claude-3-5-haiku-latest", timeout: behaviour == "hang" ? .seconds(5) : .seconds(15))
         return provider == "openai" ? OpenAIScriptWriter(settings: settings) : AnthropicScriptWriter(settings: settings)
     }
 
@@ -36,7 +37,8 @@ struct ScriptProviderTests {
     func endsInTheRightState(_ provider: String, _ behaviour: String, _ expected: Outcome) async throws {
         let events = EventLog()
         let r = try await PipelineRun.run(idea: "why octopuses have three hearts", seconds: 20, real: [ScriptStageExecutor(writer: writer(provider, behaviour))],
-                                          retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1), .seconds(2)], maxRetries: 3, jitter: 0, jitterBuckets: 1), events: events)
+                                          retry: RetryPolicy(delays: [.milliseconds(100), .seconds(1), .seconds(2)], maxRetries: 3, jitter: 0, jitterBuckets: 1), events: events,
+                                          timeout: .seconds(120))
         #expect(r.settled)
         let idea = r.idea, job = r.job, queue = r.queue
         switch expected {

@@ -107,4 +107,15 @@ struct FuzzRegressionTests {
         #expect(BackgroundChoice.problem(text) == nil)
         #expect(try BackgroundSource(parsing: text) == BackgroundSource(choice: text))
     }
+
+    /// A stray line break inside a cue is a word for the highlight (which splits at spaces): the cue still has one
+    /// word start for each of its words (fuzz-timings, seed corpus).
+    @Test func aLineBreakInACueStillGetsAWordStart() throws {
+        let json = #"[{"word":"L'eau","start":0,"end":0.4},{"word":"est-elle","start":0.4,"end":0.9},{"word":"bleue ?","start":0.9,"end":1.4},{"word":"\n","start":1.4,"end":1.4},{"word":"100 %","start":1.5,"end":2}]"#
+        let words = try WordTiming.decodeList(Data(json.utf8))
+        let cues = RuleBasedAdapter().cues(for: words.map(\.word).joined(separator: " "))
+        for cue in SubtitleTiming.align(cues: cues, words: words, duration: 2.5) {
+            #expect(cue.wordStarts?.count == cue.lines.joined(separator: " ").split(separator: " ").count, "\(cue)")
+        }
+    }
 }

@@ -37,7 +37,8 @@ struct ReadinessTests {
         readiness.setConsuming(true)
         let started = ContinuousClock.now
         #expect(await readiness.verdict() == .notReady("RabbitMQ unreachable: no answer within 200ms"))
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Well before the hanging check itself would end (30 s), however loaded the machine.
+        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test func probesTogetherShareOneCheckAndAVerdictIsCached() async {

@@ -33,7 +33,8 @@ public enum SubtitleTiming {
     /// or merged take the times around them, a cue spanning a pause is split at it, and the last cue lasts to the
     /// end of the speech (never past `duration`).
     public static func align(cues: [Cue], words: [WordTiming], duration: Double) -> [TimedCue] {
-        let cueWords = cues.map { $0.lines.joined(separator: " ").split(whereSeparator: \.isWhitespace).map(String.init) }
+        // A cue's words as the highlight counts them (split at spaces).
+        let cueWords = cues.map { $0.lines.joined(separator: " ").split(separator: " ").map(String.init) }
         let flat = cueWords.flatMap { $0 }
         guard !flat.isEmpty, !words.isEmpty else { return [] }
         let times = WordAlignment(text: flat, spoken: words).times

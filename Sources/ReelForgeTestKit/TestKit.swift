@@ -70,7 +70,9 @@ public func temporaryDirectory(_ name: String = "reelforge-test") -> URL {
 
 /// Runs a program to its end on a thread of its own (never blocking Swift's cooperative pool, which the
 /// parallel tests share) and returns what it wrote to standard output, and its exit status.
-public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) async throws -> (output: Data, status: Int32) {
+/// Runs a program to its end; its standard error is dropped unless `withErrors` (then it joins the output).
+public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
+                       withErrors: Bool = false) async throws -> (output: Data, status: Int32) {
     try await withCheckedThrowingContinuation { (cont: CheckedContinuation<(output: Data, status: Int32), Error>) in
         DispatchQueue.global().async {
             let p = Process()
@@ -79,7 +81,7 @@ public func runProgram(_ path: String, _ arguments: [String], environment: [Stri
             if let environment { p.environment = environment }
             let pipe = Pipe()
             p.standardOutput = pipe
-            p.standardError = FileHandle.nullDevice
+            p.standardError = withErrors ? pipe : FileHandle.nullDevice
             do {
                 try p.run()
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()

@@ -14,7 +14,7 @@ struct ChaosTests {
         let (data, status) = try await runProgram(
             FileManager.default.isExecutableFile(atPath: python.path) ? python.path : "/usr/bin/python3",
             [repo.appendingPathComponent("scripts/chaos").path, "--jobs", "24", "--kills", "6", "--copies", "2",
-             "--duration", "5", "--size", "360x640", "--timeout", "600"], environment: env)
+             "--duration", "5", "--size", "360x640", "--timeout", "600"], environment: env, withErrors: true)
         let output = String(decoding: data, as: UTF8.self)
         #expect(status == 0, "scripts/chaos failed:\n\(output.suffix(4000))")
         #expect(output.contains("jobs lost               0"))

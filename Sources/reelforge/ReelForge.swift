@@ -104,8 +104,10 @@ func validateIdea(_ idea: String?, lang: String, duration: Int, background: Stri
     if let idea {
         do throws(IdeaText.Problem) { _ = try IdeaText.normalized(idea) } catch { throw ValidationError(error.description) }
     }
-    if !["en", "fr"].contains(lang) { throw ValidationError("--lang must be en or fr") }
-    if !(5...600).contains(duration) { throw ValidationError("--duration must be 5 to 600 seconds (got \(duration))") }
+    if !IdeaText.languages.contains(lang) { throw ValidationError("--lang must be \(IdeaText.languagesText)") }
+    if !IdeaText.seconds.contains(duration) {
+        throw ValidationError("--duration must be \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound) seconds (got \(duration))")
+    }
     if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
 }
 

@@ -4,6 +4,12 @@
 /// be blank, must fit `maxCharacters`, and must hold a word the offline voices (en, fr: Latin script) can speak.
 public enum IdeaText {
     public static let maxCharacters = 2_000
+    /// The languages ReelForge writes and speaks.
+    public static let languages = ["en", "fr"]
+    /// How long a video may be asked to be, in seconds.
+    public static let seconds = 5...600
+    /// `--lang` and `language` in words, for messages.
+    public static var languagesText: String { languages.joined(separator: " or ") }
 
     /// Why an idea's text cannot be used; `description` is the clear reason shown to users and producers.
     public enum Problem: Error, Sendable, Hashable, CustomStringConvertible {

@@ -146,15 +146,15 @@ public struct JobMessageCodec: Sendable {
         let text = try ideaText(raw)
         var language = "en"
         if let l = o["language"] {
-            guard let s = l.stringValue, ["en", "fr"].contains(s) else {
+            guard let s = l.stringValue, IdeaText.languages.contains(s) else {
                 throw .wrongType(field: "language", expected: "\"en\" or \"fr\"")
             }
             language = s
         }
         var seconds = 30
         if let d = o["duration_seconds"] {
-            guard let n = d.intValue, (5...600).contains(n) else {
-                throw .wrongType(field: "duration_seconds", expected: "an integer from 5 to 600")
+            guard let n = d.intValue, IdeaText.seconds.contains(n) else {
+                throw .wrongType(field: "duration_seconds", expected: "an integer from \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound)")
             }
             seconds = n
         }

@@ -32,8 +32,10 @@ public struct Operations: Sendable {
     public func create(idea text: String, language: String = "en", seconds: Int = 30,
                        background: String? = nil) async throws -> (IdeaRecord, JobRecord) {
         let trimmed = try IdeaText.normalized(text)
-        guard ["en", "fr"].contains(language) else { throw ConfigError.invalid("--lang", "must be en or fr") }
-        guard (5...600).contains(seconds) else { throw ConfigError.invalid("--duration", "must be 5 to 600 seconds") }
+        guard IdeaText.languages.contains(language) else { throw ConfigError.invalid("--lang", "must be \(IdeaText.languagesText)") }
+        guard IdeaText.seconds.contains(seconds) else {
+            throw ConfigError.invalid("--duration", "must be \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound) seconds")
+        }
         if let background, let problem = BackgroundChoice.problem(background) { throw ConfigError.invalid("--background", problem) }
         let now = Date()
         var idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)

@@ -38,7 +38,7 @@ public final class EspeakEngine: Sendable {
                 throw StageFailure.permanent("espeak-ng has no voice '\(voice)'")
             }
             espeak_SetParameter(espeakRATE, Int32(wordsPerMinute), 0)
-            let script = SpeechMarkup(text, latinOnly: ["en", "fr"].contains(language))
+            let script = SpeechMarkup(text, latinOnly: IdeaText.languages.contains(language))
             Self.collected = []
             Self.marks = []
             Self.wordEvents = []

@@ -6,6 +6,7 @@
 // spoken order (what the audio stage writes), cues start in order, each ends no earlier than it starts, and each
 // cue's word starts are in order and one for each of its words.
 import Foundation
+import Shared
 import Stages
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -121,27 +121,27 @@ public struct LocalMake: Sendable {
         let job = try await store.job(jobID)!
         let dir = request.outDir.appendingPathComponent(Self.folderName(idea: idea.idea, ideaID: ideaID))
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        func export(_ stage: Stage, _ name: String, as target: String) async throws -> String? {
-            guard let ref = idea.artifacts[stage]?.files[name] else { return nil }
-            let url = dir.appendingPathComponent(target)
+        func export<C: StageContract>(_ file: StageFile<C>) async throws -> String? {
+            guard let ref = idea.artifacts[C.stage]?.ref(file) else { return nil }
+            let url = dir.appendingPathComponent(file.name)
             try await artifacts.get(id: ref.id, to: url)
             return url.path
         }
         var summary = Summary(ideaID: ideaID, jobID: jobID, status: idea.status.rawValue, lastSuccessfulStep: idea.lastSuccessfulStep?.rawValue,
                               skipped: skipped.map(\.rawValue), ran: ran.map(\.rawValue),
                               attempts: Dictionary(uniqueKeysWithValues: job.attempts.map { ($0.key.rawValue, $0.value) }))
-        if let text = idea.artifacts[.script]?.inline["text"]?.stringValue {
+        if let text = try? idea.artifacts[.script]?.output(WrittenScript.self).text, !text.isEmpty {
             let url = dir.appendingPathComponent("script.txt")
             try Data((text + "\n").utf8).write(to: url, options: .atomic)
             summary.script = url.path
         }
-        _ = try await export(.script, "script.json", as: "script.json")
-        _ = try await export(.audio, "narration.wav", as: "narration.wav")
-        summary.subtitles = try await export(.video, "subtitles.srt", as: "subtitles.srt")
-        _ = try await export(.video, "subtitles.vtt", as: "subtitles.vtt")
-        summary.video = try await export(.video, "video.mp4", as: "video.mp4")
-        summary.thumbnail = try await export(.video, "thumbnail.png", as: "thumbnail.png")
-        summary.durationSeconds = idea.artifacts[.video]?.inline["duration_seconds"]?.doubleValue
+        _ = try await export(WrittenScript.json)
+        _ = try await export(SpokenNarration.wav)
+        summary.subtitles = try await export(RenderedVideo.srt)
+        _ = try await export(RenderedVideo.vtt)
+        summary.video = try await export(RenderedVideo.mp4)
+        summary.thumbnail = try await export(RenderedVideo.thumbnail)
+        summary.durationSeconds = try? idea.artifacts[.video]?.output(RenderedVideo.self).durationSeconds
         if idea.status == .failed { summary.error = idea.errors.last?.message }
         return summary
     }

@@ -18,9 +18,10 @@ struct Make: AsyncParsableCommand {
         rendered here. REELFORGE_FAILPOINTS, REELFORGE_RETRY_DELAYS, the REELFORGE_VIDEO_* variables and the other \
         settings of 'reelforge env' apply as for the workers.
 
-        Writes OUT/<slug>-<idea-id>/: video.mp4, thumbnail.png, subtitles.srt and .vtt, script.txt and .json, \
-        narration.wav. Usage errors (an invalid option, an idea that is blank, too long, holds control characters \
-        or has no word in Latin script) exit with 64, a video not made with 1.
+        Writes OUT/<slug>-<idea-id>/: \(RenderedVideo.mp4.name), \(RenderedVideo.thumbnail.name), \(RenderedVideo.srt.name) \
+        and .vtt, script.txt and .json, \(SpokenNarration.wav.name). Usage errors (an invalid option, an idea that is \
+        blank, too long, holds control characters or has no word in Latin script) exit with 64, a video not made \
+        with 1.
         """)
 
     @Argument(help: "The idea, e.g. \"why octopuses have three hearts\".") var idea: String?

@@ -131,12 +131,15 @@ struct BackgroundPlanTests {
         #expect(SubtitleTiming.paragraphStarts(["Anything"], words: []) == [])
     }
 
-    @Test func theVideoStageTimesTheAdaptedParagraphsWithTheScriptsKeywords() {
+    @Test func theVideoStageTimesTheAdaptedParagraphsWithTheScriptsKeywords() throws {
         let words = ["Octopuses", "have", "three", "hearts.", "Their", "blood", "is", "blue."].enumerated().map {
             WordTiming(word: $1, start: Double($0) * 0.5, end: Double($0) * 0.5 + 0.4)
         }
-        let adapted: [String: JSONValue] = ["text": .string("Octopuses have three hearts.\n\nTheir blood is blue.")]
-        let script: [String: JSONValue] = ["script": .object(["keywords": .array([.array([.string("octopus")]), .array([.string("blue"), .string("blood")])])])]
+        // Stored shapes: the adapt artifact's inline text, a script artifact whose script carries only keywords.
+        let adapted = try StageArtifact(inline: ["text": .string("Octopuses have three hearts.\n\nTheir blood is blue.")],
+                                        attempt: 1, producedAt: Date()).output(AdaptedText.self)
+        let script = try StageArtifact(inline: ["script": .object(["keywords": .array([.array([.string("octopus")]), .array([.string("blue"), .string("blood")])])])],
+                                       attempt: 1, producedAt: Date()).output(WrittenScript.self)
         #expect(VideoStageExecutor.paragraphs(adapted: adapted, script: script, words: words)
                 == [ParagraphTiming(start: 0, keywords: ["octopus"]), ParagraphTiming(start: 2, keywords: ["blue", "blood"])])
         #expect(VideoStageExecutor.paragraphs(adapted: adapted, script: nil, words: words).map(\.start) == [0, 2])

@@ -2,14 +2,6 @@ import Foundation
 import Logging
 import Shared
 
-/// One subtitle cue: at most two lines of text, in reading order.
-public struct Cue: Codable, Sendable, Hashable {
-    public var index: Int
-    public var text: String
-    public var lines: [String]
-    public init(index: Int, text: String, lines: [String]) { self.index = index; self.text = text; self.lines = lines }
-}
-
 /// A script rewritten for speech.
 public struct AdaptedScript: Codable, Sendable, Hashable {
     /// Plain speakable text (numbers and symbols as words, no markdown, no URLs).
@@ -19,9 +11,6 @@ public struct AdaptedScript: Codable, Sendable, Hashable {
     public var cues: [Cue]
     public var language: String
 }
-
-/// How pauses are marked for the speech provider.
-public enum PauseStyle: String, Sendable { case punctuation, ssml, elevenlabs }
 
 /// The deterministic adapter: English and French rules for numbers, ordinals, decimals, percentages, currencies,
 /// years, dates, times, units, abbreviations and symbols; markdown and emojis removed, web addresses spoken as
@@ -170,21 +159,20 @@ public struct AdaptStageExecutor: StageExecutor {
     public init(adapter: RuleBasedAdapter = RuleBasedAdapter()) { self.adapter = adapter }
 
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
-        let script = try input.inline(of: .script)
-        guard let text = script["text"]?.stringValue, !text.isEmpty else {
+        let text = try input.output(WrittenScript.self).text
+        guard !text.isEmpty else {
             throw StageFailure.permanent("the script artifact has no text")
         }
         let adapted = adapter.adapt(text, language: input.idea.language)
-        let file = input.workDir.appendingPathComponent("adapted.json")
+        let file = input.workDir.appendingPathComponent(AdaptedText.json.name)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(adapted).write(to: file)
         logger.info("adapted for speech: \(adapted.text.count) characters, \(adapted.cues.count) cues")
-        return StageOutput(
-            inline: ["text": .string(adapted.text), "speech_text": .string(adapted.speechText),
-                     "pause_style": .string(adapter.pauseStyle.rawValue),
-                     "cues": try JSONValue.encoding(adapted.cues), "adapter": "rules"],
-            files: ["adapted.json": .init(url: file, contentType: "application/json")],
+        return try StageOutput(
+            contract: AdaptedText(text: adapted.text, speechText: adapted.speechText, pauseStyle: adapter.pauseStyle,
+                                  cues: adapted.cues, adapter: "rules"),
+            files: [AdaptedText.json: file],
             costs: [CostEntry(stage: .adapt, attempt: input.attempt, provider: "rules", units: Double(adapted.text.count),
                               unit: "characters", costUSD: 0, at: Date())])
     }

@@ -50,13 +50,12 @@ public struct AudioStageExecutor: StageExecutor {
     }
 
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
-        let adapted = try input.inline(of: .adapt)
-        guard let plain = adapted["text"]?.stringValue, !plain.isEmpty else {
-            throw StageFailure.permanent("the adapt artifact has no text")
-        }
+        let adapted = try input.output(AdaptedText.self)
+        let plain = adapted.text
+        guard !plain.isEmpty else { throw StageFailure.permanent("the adapt artifact has no text") }
         // The speech text carries the provider's pause marks; re-derive it when the adapter wrote another style.
         let text = synthesizer.pauseStyle == .punctuation ? plain
-            : (adapted["pause_style"]?.stringValue == synthesizer.pauseStyle.rawValue ? adapted["speech_text"]?.stringValue : nil)
+            : (adapted.pauseStyle == synthesizer.pauseStyle ? adapted.speechText : nil)
                 ?? RuleBasedAdapter(pauseStyle: synthesizer.pauseStyle).adapt(plain, language: input.idea.language).speechText
         let chunks = TextChunks.split(text, limit: synthesizer.chunkLimit)
         var pieces: [SpeechPiece] = []
@@ -76,20 +75,18 @@ public struct AudioStageExecutor: StageExecutor {
         words = Self.ordered(words, duration: audio.duration)
         let before = audio.integratedLoudness()
         audio.normalise(to: loudnessTarget)
-        let url = input.workDir.appendingPathComponent("narration.wav")
+        let url = input.workDir.appendingPathComponent(SpokenNarration.wav.name)
         try audio.writeWAV(to: url)
-        let timingsURL = input.workDir.appendingPathComponent("timings.json")
+        let timingsURL = input.workDir.appendingPathComponent(SpokenNarration.timings.name)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(words).write(to: timingsURL)
         logger.info("speech by \(synthesizer.name): \(chunks.count) piece(s), \(String(format: "%.1f", audio.duration)) s, \(words.count) timed words, loudness \(before.map { String(format: "%.1f", $0) } ?? "-") → \(loudnessTarget) LUFS")
         let characters = chunks.reduce(0) { $0 + $1.count }
-        return StageOutput(
-            inline: ["duration_seconds": .double(audio.duration), "words": .int(Int64(words.count)),
-                     "provider": .string(synthesizer.name), "sample_rate": .int(Int64(PCM.rate)),
-                     "loudness_lufs": .double(loudnessTarget), "pieces": .int(Int64(chunks.count))],
-            files: ["narration.wav": .init(url: url, contentType: "audio/wav"),
-                    "timings.json": .init(url: timingsURL, contentType: "application/json")],
+        return try StageOutput(
+            contract: SpokenNarration(durationSeconds: audio.duration, words: words.count, provider: synthesizer.name,
+                                sampleRate: PCM.rate, loudnessLUFS: loudnessTarget, pieces: chunks.count),
+            files: [SpokenNarration.wav: url, SpokenNarration.timings: timingsURL],
             costs: [CostEntry(stage: .audio, attempt: input.attempt, provider: synthesizer.name, units: Double(characters),
                               unit: "characters", costUSD: synthesizer.cost(characters: characters), at: Date(), calls: chunks.count)])
     }

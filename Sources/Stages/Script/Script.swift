@@ -2,25 +2,8 @@ import Foundation
 import Logging
 import Shared
 
-/// A structured narration script.
-public struct Script: Codable, Sendable, Hashable {
-    public var title: String
-    public var hook: String
-    /// Paragraphs of narration; the first is the hook.
-    public var paragraphs: [String]
-    public var hashtags: [String]
-    /// Visual keywords per paragraph, for backgrounds.
-    public var keywords: [[String]]
-    public var language: String
-
-    public var narration: String { paragraphs.joined(separator: "\n\n") }
-    public var wordCount: Int { narration.split(whereSeparator: { $0 == " " || $0 == "\n" }).count }
-
-    public init(title: String, hook: String, paragraphs: [String], hashtags: [String], keywords: [[String]], language: String) {
-        self.title = title; self.hook = hook; self.paragraphs = paragraphs; self.hashtags = hashtags
-        self.keywords = keywords; self.language = language
-    }
-
+/// Sizing a script to a duration (the `Script` type itself is the script stage's contract, in Shared).
+extension Script {
     /// Narration words per second, per language, used to size a script to a duration.
     public static func wordsPerSecond(_ language: String) -> Double { language == "fr" ? 2.3 : 2.5 }
 
@@ -49,7 +32,7 @@ public struct ScriptStageExecutor: StageExecutor {
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
         let (script, cost) = try await writer.write(idea: input.idea.idea, language: input.idea.language,
                                                     targetSeconds: input.idea.targetSeconds)
-        let file = input.workDir.appendingPathComponent("script.json")
+        let file = input.workDir.appendingPathComponent(WrittenScript.json.name)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(script).write(to: file)
@@ -58,10 +41,8 @@ public struct ScriptStageExecutor: StageExecutor {
                                        unit: "words", costUSD: 0, at: Date())].map { c -> CostEntry in
             var c = c; c.attempt = input.attempt; c.stage = .script; return c
         }
-        return StageOutput(inline: ["script": try JSONValue.encoding(script), "title": .string(script.title),
-                                    "text": .string(script.narration), "writer": .string(writer.name)],
-                           files: ["script.json": .init(url: file, contentType: "application/json")],
-                           costs: costs)
+        return try StageOutput(contract: WrittenScript(script: script, writer: writer.name),
+                               files: [WrittenScript.json: file], costs: costs)
     }
 }
 

@@ -10,17 +10,15 @@ public struct VideoStageExecutor: StageExecutor {
     public init(renderer: VideoRenderer = VideoRenderer()) { self.renderer = renderer }
 
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
-        let adapted = try input.inline(of: .adapt)
-        let cues = try (adapted["cues"] ?? .array([])).decode([Cue].self)
-        let audio = try await input.file("narration.wav", of: .audio)
-        let timingsURL = try await input.file("timings.json", of: .audio)
-        let words = try WordTiming.decodeList(Data(contentsOf: timingsURL))
-        let out = input.workDir.appendingPathComponent("video.mp4")
+        let adapted = try input.output(AdaptedText.self)
+        let audio = try await input.file(SpokenNarration.wav)
+        let words = try WordTiming.decodeList(Data(contentsOf: try await input.file(SpokenNarration.timings)))
+        let out = input.workDir.appendingPathComponent(RenderedVideo.mp4.name)
         let started = ContinuousClock.now
         let spoken = words.last?.end ?? 0
-        let timed = SubtitleTiming.align(cues: cues, words: words, duration: spoken + 0.5)
-        let thumb = input.workDir.appendingPathComponent("thumbnail.png")
-        let paragraphs = Self.paragraphs(adapted: adapted, script: try? input.inline(of: .script), words: words)
+        let timed = SubtitleTiming.align(cues: adapted.cues, words: words, duration: spoken + 0.5)
+        let thumb = input.workDir.appendingPathComponent(RenderedVideo.thumbnail.name)
+        let paragraphs = Self.paragraphs(adapted: adapted, script: try? input.output(WrittenScript.self), words: words)
         // Backgrounds from the shared media library are fetched into the work folder first.
         var options = renderer.options
         if let asked = input.idea.background { options.background = try BackgroundSource(choice: asked) }
@@ -33,30 +31,25 @@ public struct VideoStageExecutor: StageExecutor {
             logger.info("backgrounds: \(result.backgrounds.map { String(format: "%.1f s ", $0.start) + $0.source.label }.joined(separator: ", "))")
         }
         let seconds = (ContinuousClock.now - started).seconds
-        let srt = input.workDir.appendingPathComponent("subtitles.srt")
+        let srt = input.workDir.appendingPathComponent(RenderedVideo.srt.name)
         try SubtitleTiming.srt(timed).write(to: srt, atomically: true, encoding: .utf8)
-        let vtt = input.workDir.appendingPathComponent("subtitles.vtt")
+        let vtt = input.workDir.appendingPathComponent(RenderedVideo.vtt.name)
         try SubtitleTiming.webVTT(timed).write(to: vtt, atomically: true, encoding: .utf8)
         logger.info("rendered \(result.frames) frames (\(String(format: "%.1f", result.duration)) s of video) in \(String(format: "%.1f", seconds)) s")
         let o = renderer.options
-        return StageOutput(
-            inline: ["duration_seconds": .double(result.duration), "frames": .int(Int64(result.frames)),
-                     "width": .int(Int64(o.width)), "height": .int(Int64(o.height)), "fps": .int(Int64(o.fps)),
-                     "cues": .int(Int64(timed.count)), "render_seconds": .double(seconds)],
-            files: ["video.mp4": .init(url: out, contentType: "video/mp4"),
-                    "subtitles.srt": .init(url: srt, contentType: "application/x-subrip"),
-                    "subtitles.vtt": .init(url: vtt, contentType: "text/vtt"),
-                    "thumbnail.png": .init(url: thumb, contentType: "image/png")],
+        return try StageOutput(
+            contract: RenderedVideo(durationSeconds: result.duration, frames: result.frames, width: o.width, height: o.height,
+                                    fps: o.fps, cues: timed.count, renderSeconds: seconds),
+            files: [RenderedVideo.mp4: out, RenderedVideo.srt: srt, RenderedVideo.vtt: vtt, RenderedVideo.thumbnail: thumb],
             costs: [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration,
                               unit: "seconds", costUSD: 0, at: Date())])
     }
 
     /// The paragraphs of the adapted text (blank-line separated, as the script wrote them), timed by the
     /// spoken words, with the script's keywords for each.
-    static func paragraphs(adapted: [String: JSONValue], script: [String: JSONValue]?, words: [WordTiming]) -> [ParagraphTiming] {
-        guard let text = adapted["text"]?.stringValue else { return [] }
-        let parts = text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
-        let keywords = (script?["script"]?["keywords"]?.arrayValue ?? []).map { ($0.arrayValue ?? []).compactMap(\.stringValue) }
+    static func paragraphs(adapted: AdaptedText, script: WrittenScript?, words: [WordTiming]) -> [ParagraphTiming] {
+        let parts = adapted.text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
+        let keywords = script?.keywords ?? []
         let starts = SubtitleTiming.paragraphStarts(parts, words: words)
         return starts.enumerated().map { i, start in ParagraphTiming(start: start, keywords: i < keywords.count ? keywords[i] : []) }
     }

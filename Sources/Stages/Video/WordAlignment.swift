@@ -1,4 +1,5 @@
 import Foundation
+import Shared
 
 /// The time of every word of a text, from the words a voice reported. Voices do not return the text's words
 /// one for one: espeak-ng's word events skip short unstressed words and cut "Let's" to "Let", cloud voices split

@@ -1,5 +1,4 @@
 import Foundation
-import Shared
 
 /// One spoken word and when it is heard.
 public struct WordTiming: Codable, Sendable, Hashable {

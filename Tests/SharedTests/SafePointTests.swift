@@ -61,9 +61,10 @@ struct SafePointTests {
             Issue.record("the takeover must succeed"); return
         }
         let takenAt = ContinuousClock.now
-        #expect(await eventually(timeout: .seconds(10)) { stage.stopped.withLock { $0 != nil } })
+        #expect(await eventually(timeout: .seconds(30)) { stage.stopped.withLock { $0 != nil } })
         let stop = try #require(stage.stopped.withLock { $0 })
-        #expect(stop.at - takenAt < .seconds(3), "stopped \(stop.at - takenAt) after the takeover")
+        // Within a few renewal periods (1 s each), with room for a loaded machine; the endless stage would run 30 s.
+        #expect(stop.at - takenAt < .seconds(10), "stopped \(stop.at - takenAt) after the takeover")
         #expect(stop.error.contains("lost the lease") || stop.error.contains("CancellationError"), "\(stop.error)")
         // Nothing of the abandoned run is recorded or stored.
         #expect(try await store.idea(s.ideaID)?.lastSuccessfulStep == nil)

@@ -46,9 +46,10 @@ public struct StageConsumer: Service, CustomStringConvertible {
                 try await startAfter()
                 try await prepare()
             }
-        } catch is CancellationError {
+        } catch where error is CancellationError || Task.isShuttingDownGracefully || Task.isCancelled {
+            // Stopped before consuming (a backend call cut short by the shutdown fails with its own error).
             readiness?.shutDown()
-            return  // stopped before consuming
+            return
         }
         let source = try await runner.queue.consume(stages: stages, prefetch: concurrency)
         logger.info("ready: consuming \(queueNames)")
@@ -66,7 +67,7 @@ public struct StageConsumer: Service, CustomStringConvertible {
                 await outcome.value()
             } onGracefulShutdown: {
                 readiness?.shutDown()
-                logger.notice("shutting down: no new deliveries; finishing in-flight work (up to the grace period)")
+                logger.info("shutting down: no new deliveries; finishing in-flight work")
                 Task { await source.stop() }
             }
         } onCancel: {

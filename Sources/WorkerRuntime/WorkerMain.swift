@@ -20,6 +20,9 @@ public enum WorkerMain {
         case .failure(let exit): return exit.status
         }
         LoggingSetup.bootstrap(config)
+        // Trapped from here on, before anything is logged: a signal that comes while the backends are being set
+        // up is kept and stops the worker as soon as its services run (the group's own trap starts only then).
+        let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let logger = Logger(label: name)
         logger.info("starting \(name) for \(stages.map(\.rawValue).joined(separator: ", ")): \(config.summary)")
         let backends: DistributedBackends
@@ -28,7 +31,14 @@ public enum WorkerMain {
             return 78
         }
         let group = serviceGroup(stages: stages, config: config, backends: backends, logger: logger)
+        let announcing = Task {
+            for await signal in earlySignals {
+                logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
+                await group.triggerGracefulShutdown()
+            }
+        }
         let status = await exitStatus(running: group, logger: logger)
+        announcing.cancel()
         await backends.queue.close()  // what is still unacknowledged goes back to its queue
         return status
     }

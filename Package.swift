@@ -58,7 +58,8 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
         .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime"]),
@@ -73,7 +74,8 @@ let package = Package(
         .testTarget(name: "SharedTests", dependencies: ["Shared", "ReelForgeTestKit"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "ReelForgeTestKit"]),
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "ReelForgeTestKit",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ],
     swiftLanguageModes: [.v6]
 )

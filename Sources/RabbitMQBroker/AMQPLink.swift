@@ -144,80 +144,112 @@ final class AMQPLink: @unchecked Sendable {
 
     // MARK: The thread
 
+    /// The thread's loop: (re)connect with backoff, run queued commands, else pump deliveries or idle; until
+    /// `running` is cleared.
     private func main() {
         let conn = AMQPConnection()
-        var backoff = 0.1
-        var failures = 0
-        while true {
-            cond.lock()
-            if !running {
-                let leftover = commands
-                commands = []
-                cond.unlock()
-                leftover.forEach { $0(AMQPConnection()) }  // fail them: "not connected"
-                break
-            }
-            cond.unlock()
-
+        var retry = Reconnection()
+        while !failLeftoverCommandsIfStopped() {
             if !conn.isOpen {
-                do {
-                    try conn.open(endpoint)
-                    try setup(conn)
-                    cond.lock()
-                    generation += 1
-                    buffer = []
-                    connected = true
-                    cond.unlock()
-                    if failures > 0 { logger.notice("reconnected to the broker at \(endpoint.host):\(endpoint.port)") }
-                    backoff = 0.1
-                    failures = 0
-                } catch {
-                    conn.abandon()
-                    failures += 1
-                    if failures == 1 || failures % 20 == 0 {
-                        logger.warning("broker unavailable (\(name)): \(Redactor.shared.redact("\(error)")); retrying with backoff")
-                    }
-                    // Fail waiting commands fast; callers retry with their own backoff.
-                    cond.lock()
-                    let waiting = commands
-                    commands = []
-                    connected = false
-                    cond.unlock()
-                    waiting.forEach { $0(conn) }
-                    let pause = backoff * Double.random(in: 0.7...1.3)
-                    backoff = min(backoff * 2, 10)
-                    cond.lock()
-                    if running { _ = cond.wait(until: Date().addingTimeInterval(pause)) }
-                    cond.unlock()
-                    continue
-                }
+                guard connect(conn, &retry) else { continue }
             }
-
-            cond.lock()
-            let work = commands
-            commands = []
-            let pumping = consuming
-            cond.unlock()
-            for command in work { command(conn) }
-            if !work.isEmpty { continue }
-
-            do {
-                if pumping {
-                    if let r = try conn.receive(timeout: .milliseconds(100)) { try deliver(r, conn) }
-                } else {
-                    cond.lock()
-                    if commands.isEmpty && running { _ = cond.wait(until: Date().addingTimeInterval(0.2)) }
-                    cond.unlock()
-                    if conn.isOpen { try conn.idle(timeout: .milliseconds(1)) }
-                }
-            } catch {
-                logger.warning("broker connection lost (\(name)): \(Redactor.shared.redact("\(error)"))")
-                conn.abandon()
-                cond.lock(); connected = false; buffer = []; cond.unlock()
-            }
+            if runQueuedCommands(conn) { continue }
+            pumpOrIdle(conn)
         }
         conn.close()
         stopped.signal()
+    }
+
+    /// Backoff between attempts to reach the broker.
+    private struct Reconnection {
+        var backoff = 0.1
+        var failures = 0
+
+        mutating func succeeded() { backoff = 0.1; failures = 0 }
+
+        /// Counts a failure; the pause before the next attempt.
+        mutating func failed() -> Double {
+            failures += 1
+            let pause = backoff * Double.random(in: 0.7...1.3)
+            backoff = min(backoff * 2, 10)
+            return pause
+        }
+    }
+
+    /// True once stopped: the commands still queued are failed ("not connected") and the loop ends.
+    private func failLeftoverCommandsIfStopped() -> Bool {
+        cond.lock()
+        guard !running else { cond.unlock(); return false }
+        let leftover = commands
+        commands = []
+        cond.unlock()
+        leftover.forEach { $0(AMQPConnection()) }  // fail them: "not connected"
+        return true
+    }
+
+    /// Opens the connection and sets it up; on failure fails the waiting commands and pauses. True when open.
+    private func connect(_ conn: AMQPConnection, _ retry: inout Reconnection) -> Bool {
+        do {
+            try conn.open(endpoint)
+            try setup(conn)
+            cond.lock()
+            generation += 1
+            buffer = []
+            connected = true
+            cond.unlock()
+            if retry.failures > 0 { logger.notice("reconnected to the broker at \(endpoint.host):\(endpoint.port)") }
+            retry.succeeded()
+            return true
+        } catch {
+            conn.abandon()
+            let pause = retry.failed()
+            if retry.failures == 1 || retry.failures % 20 == 0 {
+                logger.warning("broker unavailable (\(name)): \(Redactor.shared.redact("\(error)")); retrying with backoff")
+            }
+            // Fail waiting commands fast; callers retry with their own backoff.
+            cond.lock()
+            let waiting = commands
+            commands = []
+            connected = false
+            cond.unlock()
+            waiting.forEach { $0(conn) }
+            cond.lock()
+            if running { _ = cond.wait(until: Date().addingTimeInterval(pause)) }
+            cond.unlock()
+            return false
+        }
+    }
+
+    /// Runs the commands queued so far; true when there were some.
+    private func runQueuedCommands(_ conn: AMQPConnection) -> Bool {
+        cond.lock()
+        let work = commands
+        commands = []
+        cond.unlock()
+        for command in work { command(conn) }
+        return !work.isEmpty
+    }
+
+    /// Receives one delivery for a bit while consuming, else waits a little for commands and keeps the
+    /// connection's heartbeats going. A broken connection is dropped, to be reopened.
+    private func pumpOrIdle(_ conn: AMQPConnection) {
+        cond.lock()
+        let pumping = consuming
+        cond.unlock()
+        do {
+            if pumping {
+                if let r = try conn.receive(timeout: .milliseconds(100)) { try deliver(r, conn) }
+            } else {
+                cond.lock()
+                if commands.isEmpty && running { _ = cond.wait(until: Date().addingTimeInterval(0.2)) }
+                cond.unlock()
+                if conn.isOpen { try conn.idle(timeout: .milliseconds(1)) }
+            }
+        } catch {
+            logger.warning("broker connection lost (\(name)): \(Redactor.shared.redact("\(error)"))")
+            conn.abandon()
+            cond.lock(); connected = false; buffer = []; cond.unlock()
+        }
     }
 
     private func deliver(_ r: AMQPConnection.Received, _ conn: AMQPConnection) throws {

@@ -102,65 +102,26 @@ public struct ReelForgeConfig: Sendable {
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {
         let env = try withSecretFiles(environment)
-        func int(_ name: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
-            guard let raw = env[name], !raw.isEmpty else { return d }
-            guard let v = Int(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a whole number in \(range)") }
-            return v
-        }
-        let delays = try RetryPolicy.parseDelays(env["REELFORGE_RETRY_DELAYS"] ?? "10s,1m,5m")
-        var jitter = 0.2
-        if let j = env["REELFORGE_RETRY_JITTER"], !j.isEmpty {
-            guard let v = Double(j), (0...0.9).contains(v) else { throw ConfigError.invalid("REELFORGE_RETRY_JITTER", "must be 0 to 0.9") }
-            jitter = v
-        }
-        let retry = RetryPolicy(delays: delays, maxRetries: try int("REELFORGE_MAX_RETRIES", 3, 0...100), jitter: jitter,
-                                jitterBuckets: jitter == 0 ? 1 : 3)
+        func int(_ name: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int { try integer(env, name, d, range) }
         let failText = env["REELFORGE_FAILPOINTS"] ?? ""
-        var render = RenderOptions()
-        if let size = env["REELFORGE_VIDEO_SIZE"], !size.isEmpty {
-            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-            guard parts.count == 2, parts.allSatisfy({ (64...4096).contains($0) && $0 % 2 == 0 }) else {
-                throw ConfigError.invalid("REELFORGE_VIDEO_SIZE", "must be WIDTHxHEIGHT with even numbers, e.g. 1080x1920")
-            }
-            render.width = parts[0]; render.height = parts[1]
-        }
-        render.fps = try int("REELFORGE_VIDEO_FPS", 30, 1...120)
-        render.preset = env["REELFORGE_VIDEO_PRESET"].flatMap { $0.isEmpty ? nil : $0 } ?? "veryfast"
-        render.crf = try int("REELFORGE_VIDEO_CRF", 23, 0...51)
-        render.threads = try int("REELFORGE_VIDEO_THREADS", 0, 0...64)
-        render.loopSpillBytes = try int("REELFORGE_LOOP_SPILL_MB", 1024, 0...1_048_576) << 20
-        if let bg = env["REELFORGE_BACKGROUND"], !bg.isEmpty {
-            do { render.background = try BackgroundSource(parsing: bg) } catch let f as StageFailure {
-                throw ConfigError.invalid("REELFORGE_BACKGROUND", f.message)
-            }
-        }
-        if let path = env["REELFORGE_MUSIC"], !path.isEmpty {
-            guard FileManager.default.fileExists(atPath: path) else { throw ConfigError.invalid("REELFORGE_MUSIC", "names no file") }
-            render.music = URL(fileURLWithPath: path)
-            render.musicLevelDB = Double(try int("REELFORGE_MUSIC_LEVEL_DB", -20, -60...0))
-        }
-        if let path = env["REELFORGE_SUBTITLE_STYLE"], !path.isEmpty { render.subtitles = try SubtitleStyle.load(path, variable: "REELFORGE_SUBTITLE_STYLE") }
-        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
-        let workerID = env["REELFORGE_WORKER_ID"].flatMap { $0.isEmpty ? nil : $0 } ?? "\(host)-\(getpid())-\(Identifier.make("w").dropFirst(2).prefix(6))"
-        let logFormat = LogFormat(rawValue: env["REELFORGE_LOG_FORMAT"] ?? "text") ?? .text
         let config = ReelForgeConfig(
-            amqpURL: env["AMQP_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "amqp://guest:guest@localhost:5672/",
+            amqpURL: text(env, "AMQP_URL") ?? "amqp://guest:guest@localhost:5672/",
             amqpCACert: env["AMQP_CA_CERT"],
-            mongoURI: env["MONGODB_URI"].flatMap { $0.isEmpty ? nil : $0 } ?? "mongodb://localhost:27017/reelforge",
-            prefix: env["REELFORGE_QUEUE_PREFIX"].flatMap { $0.isEmpty ? nil : $0 } ?? "reelforge",
+            mongoURI: text(env, "MONGODB_URI") ?? "mongodb://localhost:27017/reelforge",
+            prefix: text(env, "REELFORGE_QUEUE_PREFIX") ?? "reelforge",
             concurrency: try int("REELFORGE_PREFETCH", 1, 1...64),
-            retry: retry,
+            retry: try retryPolicy(env),
             deliveryLimit: try int("REELFORGE_DELIVERY_LIMIT", 10, 2...1000),
             leaseDuration: .seconds(try int("REELFORGE_LEASE_SECONDS", 60, 2...86_400)),
             failpoints: try Failpoints(parsing: failText),
             failpointsText: failText,
-            workerID: workerID,
-            workDir: URL(fileURLWithPath: env["REELFORGE_WORK_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            workerID: text(env, "REELFORGE_WORKER_ID") ?? defaultWorkerID(),
+            workDir: URL(fileURLWithPath: text(env, "REELFORGE_WORK_DIR")
                          ?? FileManager.default.temporaryDirectory.appendingPathComponent("reelforge-work").path),
-            logFormat: logFormat,
+            logFormat: LogFormat(rawValue: env["REELFORGE_LOG_FORMAT"] ?? "text") ?? .text,
             logLevel: env["REELFORGE_LOG_LEVEL"] ?? "info",
             shutdownGrace: .seconds(try int("REELFORGE_SHUTDOWN_GRACE_SECONDS", 120, 0...86_400)),
-            render: render,
+            render: try renderOptions(env),
             httpPort: env["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535),
             httpPortIsSet: !(env["REELFORGE_HTTP_PORT"] ?? "").isEmpty,
             scriptLLM: try scriptSettings(env),
@@ -173,6 +134,67 @@ public struct ReelForgeConfig: Sendable {
             throw ConfigError.invalid("REELFORGE_QUEUE_PREFIX", "may hold letters, digits, '.', '-' and '_' only")
         }
         return config
+    }
+
+    /// A variable's value; nil when unset or empty.
+    static func text(_ env: [String: String], _ name: String) -> String? {
+        env[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// A whole number from a variable within a range, or the default.
+    static func integer(_ env: [String: String], _ name: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int {
+        guard let raw = env[name], !raw.isEmpty else { return d }
+        guard let v = Int(raw), range.contains(v) else { throw ConfigError.invalid(name, "must be a whole number in \(range)") }
+        return v
+    }
+
+    /// This process's name in leases and logs: host, pid and a random suffix.
+    static func defaultWorkerID() -> String {
+        let host = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "host"
+        return "\(host)-\(getpid())-\(Identifier.make("w").dropFirst(2).prefix(6))"
+    }
+
+    /// REELFORGE_RETRY_DELAYS, REELFORGE_RETRY_JITTER and REELFORGE_MAX_RETRIES.
+    static func retryPolicy(_ env: [String: String]) throws -> RetryPolicy {
+        let delays = try RetryPolicy.parseDelays(env["REELFORGE_RETRY_DELAYS"] ?? "10s,1m,5m")
+        var jitter = 0.2
+        if let j = env["REELFORGE_RETRY_JITTER"], !j.isEmpty {
+            guard let v = Double(j), (0...0.9).contains(v) else { throw ConfigError.invalid("REELFORGE_RETRY_JITTER", "must be 0 to 0.9") }
+            jitter = v
+        }
+        return RetryPolicy(delays: delays, maxRetries: try integer(env, "REELFORGE_MAX_RETRIES", 3, 0...100), jitter: jitter,
+                           jitterBuckets: jitter == 0 ? 1 : 3)
+    }
+
+    /// The REELFORGE_VIDEO_*, REELFORGE_LOOP_SPILL_MB, REELFORGE_BACKGROUND, REELFORGE_MUSIC* and
+    /// REELFORGE_SUBTITLE_STYLE settings of the video stage.
+    static func renderOptions(_ env: [String: String]) throws -> RenderOptions {
+        func int(_ name: String, _ d: Int, _ range: ClosedRange<Int>) throws -> Int { try integer(env, name, d, range) }
+        var render = RenderOptions()
+        if let size = env["REELFORGE_VIDEO_SIZE"], !size.isEmpty {
+            let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 2, parts.allSatisfy({ (64...4096).contains($0) && $0 % 2 == 0 }) else {
+                throw ConfigError.invalid("REELFORGE_VIDEO_SIZE", "must be WIDTHxHEIGHT with even numbers, e.g. 1080x1920")
+            }
+            render.width = parts[0]; render.height = parts[1]
+        }
+        render.fps = try int("REELFORGE_VIDEO_FPS", 30, 1...120)
+        render.preset = text(env, "REELFORGE_VIDEO_PRESET") ?? "veryfast"
+        render.crf = try int("REELFORGE_VIDEO_CRF", 23, 0...51)
+        render.threads = try int("REELFORGE_VIDEO_THREADS", 0, 0...64)
+        render.loopSpillBytes = try int("REELFORGE_LOOP_SPILL_MB", 1024, 0...1_048_576) << 20
+        if let bg = text(env, "REELFORGE_BACKGROUND") {
+            do { render.background = try BackgroundSource(parsing: bg) } catch let f as StageFailure {
+                throw ConfigError.invalid("REELFORGE_BACKGROUND", f.message)
+            }
+        }
+        if let path = text(env, "REELFORGE_MUSIC") {
+            guard FileManager.default.fileExists(atPath: path) else { throw ConfigError.invalid("REELFORGE_MUSIC", "names no file") }
+            render.music = URL(fileURLWithPath: path)
+            render.musicLevelDB = Double(try int("REELFORGE_MUSIC_LEVEL_DB", -20, -60...0))
+        }
+        if let path = text(env, "REELFORGE_SUBTITLE_STYLE") { render.subtitles = try SubtitleStyle.load(path, variable: "REELFORGE_SUBTITLE_STYLE") }
+        return render
     }
 
     /// The provider a variable names (nil for the offline one), checked against the known ones.

@@ -16,6 +16,7 @@ public enum ProbePort: Sendable, Equatable {
 public enum ProbeServerError: Error, CustomStringConvertible, Equatable {
     case portBusy(Int)
     case stoppedBeforeListening
+    case cannotListen(String)
 
     public var description: String {
         switch self {
@@ -23,6 +24,8 @@ public enum ProbeServerError: Error, CustomStringConvertible, Equatable {
             return "REELFORGE_HTTP_PORT=\(port): the port is in use by another process; choose a free port, 0 for any free port, or off"
         case .stoppedBeforeListening:
             return "the probes server stopped before it listened"
+        case .cannotListen(let why):
+            return "the probes server cannot listen: \(why)"
         }
     }
 }
@@ -31,39 +34,47 @@ public enum ProbeServerError: Error, CustomStringConvertible, Equatable {
 /// served by Hummingbird: every connection on its own, so a slow or idle client never delays another's probe.
 /// A connection that has not sent a complete request head within `idleTimeout` (or stays idle that long between
 /// requests) is closed; a reset connection is only that connection's error.
-public final class ProbeServer: Sendable {
-    public let port: Int
-    private let group: ServiceGroup
-    private let task: Task<Void, Never>
+///
+/// A `Service`: it runs in the worker's ServiceGroup and stops on its graceful shutdown (requests in progress
+/// finish). A port it cannot listen on is a `ProbeServerError`.
+public struct ProbeServer: Service, CustomStringConvertible {
+    public let choice: ProbePort
+    let responder: RouterResponder<BasicRequestContext>
+    let logger: Logger
+    private let listening = OneShot<Result<Int, ProbeServerError>>()
 
     public static let idleTimeout: TimeAmount = .seconds(5)
 
-    private init(port: Int, group: ServiceGroup, task: Task<Void, Never>) {
-        self.port = port
-        self.group = group
-        self.task = task
+    public init(_ choice: ProbePort, metrics: RunnerMetrics, readiness: Readiness, logger: Logger) {
+        self.choice = choice
+        self.responder = Self.routes(metrics: metrics, readiness: readiness).buildResponder()
+        self.logger = logger
     }
 
-    /// Starts serving and returns once the port is bound.
-    public static func start(_ choice: ProbePort, metrics: RunnerMetrics, readiness: Readiness, logger: Logger) async throws -> ProbeServer {
-        let router = routes(metrics: metrics, readiness: readiness)
-        switch choice {
-        case .fixed(let port):
-            do { return try await launch(router, port: port, logger: logger) } catch let e as IOError where e.errnoCode == EADDRINUSE {
-                throw ProbeServerError.portBusy(port)
+    public var description: String { "ProbeServer" }
+
+    /// The port once the server listens; throws when it could not.
+    public func port() async throws -> Int { try await listening.value().get() }
+
+    public func run() async throws {
+        defer { listening.give(.failure(.stoppedBeforeListening)) }  // no effect once listening
+        do {
+            switch choice {
+            case .fixed(let port):
+                do { try await serve(port: port) } catch let e as IOError where e.errnoCode == EADDRINUSE {
+                    throw ProbeServerError.portBusy(port)
+                }
+            case .preferred(let port):
+                do { try await serve(port: port) } catch let e as IOError where e.errnoCode == EADDRINUSE {
+                    logger.notice("port \(port) is in use (another worker on this host?); taking a free port for the probes")
+                    try await serve(port: 0)
+                }
             }
-        case .preferred(let port):
-            do { return try await launch(router, port: port, logger: logger) } catch let e as IOError where e.errnoCode == EADDRINUSE {
-                logger.notice("port \(port) is in use (another worker on this host?); taking a free port for the probes")
-                return try await launch(router, port: 0, logger: logger)
-            }
+        } catch where !listening.isGiven {
+            let failure = error as? ProbeServerError ?? .cannotListen(Redactor.shared.redact("\(error)"))
+            listening.give(.failure(failure))
+            throw failure
         }
-    }
-
-    /// Stops accepting, lets requests in progress finish, closes the connections.
-    public func stop() async {
-        await group.triggerGracefulShutdown()
-        await task.value
     }
 
     static func routes(metrics: RunnerMetrics, readiness: Readiness) -> Router<BasicRequestContext> {
@@ -83,29 +94,20 @@ public final class ProbeServer: Sendable {
         Response(status: status, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
     }
 
-    /// Runs the application in a task; returns when it listens, throws what stopped it from listening.
-    private static func launch(_ router: Router<BasicRequestContext>, port: Int, logger: Logger) async throws -> ProbeServer {
-        let (bound, signal) = AsyncStream<Result<Int, Error>>.makeStream()
+    /// Serves on `port` until graceful shutdown; logs the port once it listens.
+    private func serve(port: Int) async throws {
         var quiet = logger
         quiet.logLevel = max(logger.logLevel, .warning)  // no line per connection or at start
         let app = Application(
-            router: router,
-            server: .http1(configuration: .init(idleTimeout: idleTimeout)),
+            responder: responder,
+            server: .http1(configuration: .init(idleTimeout: Self.idleTimeout)),
             configuration: .init(address: .hostname("0.0.0.0", port: port)),
-            onServerRunning: { channel in signal.yield(.success(channel.localAddress?.port ?? port)) },
+            onServerRunning: { [logger, listening] channel in
+                let actual = channel.localAddress?.port ?? port
+                logger.info("serving /healthz, /readyz and /metrics on port \(actual)")
+                listening.give(.success(actual))
+            },
             logger: quiet)
-        // A group of its own (no signals: WorkerMain handles those) so that stop() can shut it down gracefully.
-        let group = ServiceGroup(services: [app], gracefulShutdownSignals: [], logger: quiet)
-        let task = Task {
-            do { try await group.run() } catch { signal.yield(.failure(error)) }
-            signal.finish()
-        }
-        for await result in bound {
-            switch result {
-            case .success(let actual): return ProbeServer(port: actual, group: group, task: task)
-            case .failure(let error): throw error
-            }
-        }
-        throw ProbeServerError.stoppedBeforeListening
+        try await app.run()
     }
 }

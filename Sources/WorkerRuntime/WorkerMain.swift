@@ -1,9 +1,14 @@
 import Foundation
 import Logging
+import ServiceLifecycle
+import UnixSignals
 import Shared
 
-/// The whole life of a worker executable: configuration, backends, serving its stages, clean shutdown.
+/// The whole life of a worker executable: configuration, backends, its services run as one ServiceGroup, clean
+/// shutdown.
 public enum WorkerMain {
+    /// Exit status: 0 after a signal (or a consumer that ended), 64 usage, 78 unusable configuration (including a
+    /// probes port it cannot listen on), 1 on any other error.
     public static func run(name: String, stages: [Stage], arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") {
             print(help(name: name, stages: stages))
@@ -15,41 +20,76 @@ public enum WorkerMain {
         case .failure(let exit): return exit.status
         }
         LoggingSetup.bootstrap(config)
+        // Trapped from here on, before anything is logged: a signal that comes while the backends are being set
+        // up is kept and stops the worker as soon as its services run (the group's own trap starts only then).
+        let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let logger = Logger(label: name)
         logger.info("starting \(name) for \(stages.map(\.rawValue).joined(separator: ", ")): \(config.summary)")
-
         let backends: DistributedBackends
         do { backends = try DistributedBackends(config: config, logger: logger) } catch {
             logger.critical("\(error)")
             return 78
         }
+        let group = serviceGroup(stages: stages, config: config, backends: backends, logger: logger)
+        let announcing = Task {
+            for await signal in earlySignals {
+                logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
+                await group.triggerGracefulShutdown()
+            }
+        }
+        let status = await exitStatus(running: group, logger: logger)
+        announcing.cancel()
+        await backends.queue.close()  // what is still unacknowledged goes back to its queue
+        return status
+    }
+
+    /// The worker's long-running parts on the distributed backends: the probes server (unless off) and the stage
+    /// consumer, stopped gracefully by SIGTERM or SIGINT within the configured grace period.
+    public static func serviceGroup(stages: [Stage], config: ReelForgeConfig, backends: DistributedBackends, logger: Logger,
+                                    signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
         let metrics = RunnerMetrics()
         let readiness = Readiness(checks: [("MongoDB", { try await backends.store.ping() }),
                                            ("RabbitMQ", { try await backends.queue.ping() })])
-        var probes: ProbeServer?
-        if let choice = config.probePort {
-            do {
-                let server = try await ProbeServer.start(choice, metrics: metrics, readiness: readiness, logger: logger)
-                logger.info("serving /healthz, /readyz and /metrics on port \(server.port)")
-                probes = server
-            } catch {
-                logger.critical("\(error)")
-                await backends.queue.close()
-                return 78
-            }
-        }
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
                                  executors: StageExecutors.make(for: stages, config: config),
                                  settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
-        let outcome = await serve(stages: stages, config: config, backends: backends, runner: runner,
-                                  readiness: readiness, logger: logger)
-        await backends.queue.close()
-        await probes?.stop()
-        if case .failure(let error) = outcome, !(error is CancellationError) {
+        let probes = config.probePort.map { ProbeServer($0, metrics: metrics, readiness: readiness, logger: logger) }
+        let consumer = StageConsumer(
+            runner: runner, stages: stages, concurrency: config.concurrency,
+            queueNames: stages.map { "\(config.prefix).\($0.rawValue)" }.joined(separator: ", "), readiness: readiness,
+            prepare: { try await backends.prepare(logger: logger) },
+            startAfter: { _ = try await probes?.port() }, logger: logger)
+        return serviceGroup(consumer: consumer, probes: probes, grace: config.shutdownGrace, signals: signals, logger: logger)
+    }
+
+    /// One ServiceGroup for a worker's services. Graceful shutdown goes in reverse order: the consumer first (it
+    /// stops taking deliveries and finishes the ones in flight; /readyz answers 503 from the start), then the probes
+    /// server. After `grace` the group cancels what still runs: in-flight deliveries are given back.
+    public static func serviceGroup(consumer: StageConsumer, probes: ProbeServer?, grace: Duration,
+                                    signals: [UnixSignal], logger: Logger) -> ServiceGroup {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = probes.map { [.init(service: $0)] } ?? []
+        // A consumer whose queue ends (closed) stops the worker as a signal would.
+        services.append(.init(service: consumer, successTerminationBehavior: .gracefullyShutdownGroup))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals,
+                                                      cancellationSignals: [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = grace
+        return ServiceGroup(configuration: configuration)
+    }
+
+    /// Runs the group to its end; the worker's exit status, logged.
+    static func exitStatus(running group: ServiceGroup, logger: Logger) async -> Int32 {
+        do {
+            try await group.run()
+        } catch let error as ProbeServerError {
+            logger.critical("\(error)")
+            return 78
+        } catch is CancellationError {
+            // Cancelled past the grace period: a clean stop.
+        } catch {
             logger.critical("stopped on error: \(Redactor.shared.redact("\(error)"))")
             return 1
         }
-        logger.notice(outcome == nil ? "stopped after the grace period; undone deliveries return to their queues" : "stopped")
+        logger.notice("stopped")
         return 0
     }
 
@@ -84,36 +124,6 @@ public enum WorkerMain {
         }
     }
 
-    /// Prepares the backends and consumes until SIGTERM or SIGINT, then lets in-flight work finish for up to the
-    /// grace period. Nil when the grace period ran out.
-    static func serve(stages: [Stage], config: ReelForgeConfig, backends: DistributedBackends, runner: StageRunner,
-                      readiness: Readiness, logger: Logger) async -> Result<Void, Error>? {
-        let serving = Task {
-            try await backends.prepare(logger: logger)
-            logger.info("ready: consuming \(stages.map { "\(config.prefix).\($0.rawValue)" }.joined(separator: ", "))")
-            readiness.setConsuming(true)
-            try await runner.serve(stages: stages, concurrency: config.concurrency)
-        }
-        let signals = SignalWatcher { signal in
-            readiness.shutDown()
-            logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
-            serving.cancel()
-        }
-        defer { signals.cancel() }
-        return await withTaskGroup(of: Result<Void, Error>?.self) { group -> Result<Void, Error>? in
-            group.addTask { await serving.result }
-            group.addTask {
-                // The grace period starts at the signal.
-                while !serving.isCancelled { try? await Task.sleep(for: .milliseconds(200)); if Task.isCancelled { return nil } }
-                try? await Task.sleep(for: config.shutdownGrace)
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-    }
-
     static func help(name: String, stages: [Stage]) -> String {
         """
         \(name): the ReelForge worker for the \(stages.map(\.rawValue).joined(separator: " and ")) stage\(stages.count > 1 ? "s" : "").
@@ -133,24 +143,4 @@ public enum WorkerMain {
         \(ReelForgeConfig.variables.map { "  \($0.name.padding(toLength: max(36, $0.name.count + 1), withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
         """
     }
-}
-
-/// Calls `handler` on SIGTERM and SIGINT.
-/// `@unchecked Sendable`: the sources are set once in `init`; dispatch sources are thread-safe.
-public final class SignalWatcher: @unchecked Sendable {
-    private let sources: [any DispatchSourceSignal]
-
-    public init(_ handler: @escaping @Sendable (String) -> Void) {
-        var list: [any DispatchSourceSignal] = []
-        for (sig, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-            signal(sig, SIG_IGN)
-            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            s.setEventHandler { handler(name) }
-            s.resume()
-            list.append(s)
-        }
-        sources = list
-    }
-
-    public func cancel() { sources.forEach { $0.cancel() } }
 }

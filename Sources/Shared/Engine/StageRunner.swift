@@ -70,24 +70,35 @@ public final class StageRunner: Sendable {
 
     // MARK: Serving
 
-    /// Consumes the queues of `stages` with `concurrency` deliveries in flight until `stop` is cancelled
-    /// (the task running `serve` is cancelled); then stops receiving and lets in-flight work finish.
+    /// Consumes the queues of `stages` with `concurrency` deliveries in flight until the task running `serve` is
+    /// cancelled; then stops receiving and lets in-flight work finish.
     public func serve(stages: [Stage], concurrency: Int) async throws {
         let source = try await queue.consume(stages: stages, prefetch: concurrency)
         try await withTaskCancellationHandler {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                var inFlight = 0
-                while true {
-                    if inFlight >= max(1, concurrency) { try await group.next(); inFlight -= 1 }
-                    guard let delivery = try await source.next() else { break }
-                    inFlight += 1
-                    // In-flight deliveries finish even when serving is cancelled: they run unstructured.
-                    group.addTask { await Task.detached { await self.handle(delivery, from: source) }.value }
-                }
-                try await group.waitForAll()
-            }
+            try await consume(source, concurrency: concurrency, finishInFlightWhenCancelled: true)
         } onCancel: {
             Task { await source.stop() }
+        }
+    }
+
+    /// Hands the deliveries of `source` to `handle`, `concurrency` at once, until the source ends (after its
+    /// `stop()`), then waits for those in flight. Cancelling the calling task cancels the in-flight ones too: each
+    /// gives its delivery back unacknowledged (see `handle`). With `finishInFlightWhenCancelled` they run
+    /// unstructured instead and finish.
+    public func consume(_ source: any DeliverySource, concurrency: Int, finishInFlightWhenCancelled: Bool = false) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            while true {
+                if inFlight >= max(1, concurrency) { try await group.next(); inFlight -= 1 }
+                guard let delivery = try await source.next() else { break }
+                inFlight += 1
+                if finishInFlightWhenCancelled {
+                    group.addTask { await Task.detached { await self.handle(delivery, from: source) }.value }
+                } else {
+                    group.addTask { await self.handle(delivery, from: source) }
+                }
+            }
+            try await group.waitForAll()
         }
     }
 

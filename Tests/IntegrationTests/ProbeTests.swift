@@ -136,6 +136,8 @@ struct ProbeTests {
             let worker = try Proc(name, env: env, logDir: logs)
             #expect(await eventually(timeout: .seconds(30)) { worker.output.contains("starting \(name)") })
             #expect(Self.ignoresSIGPIPE(worker.process.processIdentifier), "\(name) does not ignore SIGPIPE")
+            // SIGTERM before the worker handles signals (while it connects) ends it by the signal: wait until it serves.
+            #expect(await eventually(timeout: .seconds(30)) { worker.output.contains("ready: consuming") })
             #expect(await worker.terminate() == 0)
         }
         let home = temporaryDirectory("sigpipe-make")

@@ -1,91 +1,124 @@
 import Foundation
-import Synchronization
+import Logging
+import Metrics
+import Shared
 
-/// Counters and stage-duration histograms of a worker, fed by the StageRunner's events and rendered in the
-/// Prometheus text format.
+/// A worker's stage metrics, emitted through swift-metrics: counters, a duration timer and a gauge per stage, fed
+/// by the StageRunner's events. Which backend receives them is the process's choice: the factory passed here
+/// (tests, or an executable that wires its own), else the one the executable bootstrapped `MetricsSystem` with.
+/// A library never bootstraps. The names and labels are listed in docs/deploy.md ("Metrics"); a test checks
+/// `/metrics` against that list.
 public final class RunnerMetrics: Sendable {
-    private struct State {
-        var counters: [String: Double] = [:]          // "name{labels}" → value
-        var buckets: [Stage: [Int]] = [:]
-        var sums: [Stage: Double] = [:]
-        var counts: [Stage: Int] = [:]
+    /// Buckets of the duration timers: stage runs take from a tenth of a second to ten minutes. An exposition
+    /// that buckets timers (Prometheus) is configured with these for `timerLabels`.
+    public static let durationBuckets: [Duration] =
+        [100, 500, 1_000, 2_000, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000].map { .milliseconds($0) }
+    public static let timerLabels = ["reelforge_stage_duration_seconds", "reelforge_provider_run_duration_seconds"]
+
+    /// The handles of one stage, made once: their series exist (at zero) before the first event.
+    struct Instruments: Sendable {
+        let started, processed, failed, retried, parked, skippedDone, leaseWaits, reused: Counter
+        let spent, saved: FloatingPointCounter
+        let duration: Metrics.Timer
+        let inProgress: Meter
+
+        init(_ stage: Stage, factory: any MetricsFactory) {
+            let d = [("stage", stage.rawValue)]
+            func counter(_ name: String) -> Counter { Counter(label: "reelforge_stage_\(name)_total", dimensions: d, factory: factory) }
+            started = counter("started"); processed = counter("processed"); failed = counter("failed")
+            retried = counter("retried"); parked = counter("parked"); skippedDone = counter("skipped_done")
+            leaseWaits = counter("lease_waits"); reused = counter("results_reused")
+            spent = FloatingPointCounter(label: "reelforge_credits_spent_usd_total", dimensions: d, factory: factory)
+            saved = FloatingPointCounter(label: "reelforge_credits_saved_usd_total", dimensions: d, factory: factory)
+            duration = Metrics.Timer(label: "reelforge_stage_duration_seconds", dimensions: d, preferredDisplayUnit: .seconds, factory: factory)
+            inProgress = Meter(label: "reelforge_provider_runs_in_progress", dimensions: d, factory: factory)
+        }
     }
 
-    public static let durationBuckets: [Double] = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600]
-    private let state = Mutex(State())
+    let factory: any MetricsFactory
+    private let instruments: [Stage: Instruments]
 
-    public init() {}
-
-    private func add(_ name: String, _ stage: Stage, _ value: Double = 1) {
-        state.withLock { $0.counters["\(name){stage=\"\(stage.rawValue)\"}", default: 0] += value }
+    /// `stages`: the stages this process serves, whose series are made at once.
+    public init(stages: [Stage] = Stage.allCases, factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        instruments = Dictionary(uniqueKeysWithValues: stages.map { ($0, Instruments($0, factory: factory)) })
     }
+
+    func instruments(_ stage: Stage) -> Instruments { instruments[stage] ?? Instruments(stage, factory: factory) }
 
     public func record(_ event: RunnerEvent) {
         switch event {
-        case .succeeded(_, let stage, _, let seconds):
-            add("reelforge_stage_processed_total", stage)
-            state.withLock { s in
-                s.sums[stage, default: 0] += seconds
-                s.counts[stage, default: 0] += 1
-                var b = s.buckets[stage] ?? Array(repeating: 0, count: Self.durationBuckets.count)
-                for (i, le) in Self.durationBuckets.enumerated() where seconds <= le { b[i] += 1 }
-                s.buckets[stage] = b
-            }
-        case .retryScheduled(_, let stage, _, _, _):
-            add("reelforge_stage_failed_total", stage)
-            add("reelforge_stage_retried_total", stage)
-        case .parked(_, let stage, _, _):
-            add("reelforge_stage_failed_total", stage)
-            add("reelforge_stage_parked_total", stage)
-        case .skipped(_, let stage):
-            add("reelforge_stage_skipped_done_total", stage)
         case .started(_, let stage, _):
-            add("reelforge_stage_started_total", stage)
+            instruments(stage).started.increment()
+        case .succeeded(_, let stage, _, let seconds):
+            let m = instruments(stage)
+            m.processed.increment()
+            m.duration.record(duration: .milliseconds(max(0, seconds) * 1000))
+        case .retryScheduled(_, let stage, _, _, _):
+            let m = instruments(stage)
+            m.failed.increment(); m.retried.increment()
+        case .parked(_, let stage, _, _):
+            let m = instruments(stage)
+            m.failed.increment(); m.parked.increment()
+        case .skipped(_, let stage):
+            instruments(stage).skippedDone.increment()
         case .leaseHeld(_, let stage):
-            add("reelforge_stage_lease_waits_total", stage)
+            instruments(stage).leaseWaits.increment()
         case .credits(let stage, let usd, let saved):
-            add(saved ? "reelforge_credits_saved_usd_total" : "reelforge_credits_spent_usd_total", stage, usd)
-            if saved { add("reelforge_stage_results_reused_total", stage) }
+            let m = instruments(stage)
+            (saved ? m.saved : m.spent).increment(by: max(0, usd))
+            if saved { m.reused.increment() }
         case .completed, .progress:
             break
         }
     }
 
+    /// The executors, each reporting its provider work (see `MeteredExecutor`) to this object's factory.
+    public func instrument(_ executors: [any StageExecutor]) -> [any StageExecutor] {
+        executors.map { MeteredExecutor($0, metrics: self) }
+    }
+}
 
-    public func prometheusText() -> String {
-        state.withLock { s in
-            var lines: [String] = []
-            let help: [String: String] = [
-                "reelforge_stage_started_total": "Stage runs started.",
-                "reelforge_stage_processed_total": "Stage runs that succeeded and wrote their checkpoint.",
-                "reelforge_stage_failed_total": "Stage runs that failed (retried or parked).",
-                "reelforge_stage_retried_total": "Failed stage runs sent to a delay queue.",
-                "reelforge_stage_parked_total": "Messages parked (exhausted, permanent, poison, crash loop).",
-                "reelforge_stage_skipped_done_total": "Deliveries skipped because their stage was already done.",
-                "reelforge_stage_lease_waits_total": "Deliveries put back because another worker held the stage.",
-                "reelforge_credits_spent_usd_total": "Estimated provider cost of checkpointed stage runs.",
-                "reelforge_credits_saved_usd_total": "Estimated provider cost not paid again: stored results reused after a crash.",
-                "reelforge_stage_results_reused_total": "Stage runs finished from a result an earlier, crashed run stored.",
-            ]
-            for name in help.keys.sorted() {
-                lines.append("# HELP \(name) \(help[name]!)")
-                lines.append("# TYPE \(name) counter")
-                for (key, value) in s.counters.sorted(by: { $0.key < $1.key }) where key.hasPrefix(name + "{") {
-                    lines.append("\(key) \(value)")
-                }
+/// A stage executor that reports the provider work it wraps, checkpointed or not: runs in progress, how long each
+/// run took by how it ended (`outcome`: succeeded, transient, permanent, cancelled, error), and the provider calls
+/// a successful run paid for (`provider` as its cost entries name it).
+public struct MeteredExecutor: StageExecutor {
+    let inner: any StageExecutor
+    let metrics: RunnerMetrics
+
+    public init(_ inner: any StageExecutor, metrics: RunnerMetrics) { self.inner = inner; self.metrics = metrics }
+
+    public var stage: Stage { inner.stage }
+
+    public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
+        let gauge = metrics.instruments(stage).inProgress
+        gauge.increment()
+        defer { gauge.decrement() }
+        let start = ContinuousClock.now
+        do {
+            let output = try await inner.run(input, logger: logger)
+            finished("succeeded", since: start)
+            for cost in output.costs where cost.calls > 0 {
+                Counter(label: "reelforge_provider_calls_total",
+                        dimensions: [("stage", stage.rawValue), ("provider", cost.provider)], factory: metrics.factory)
+                    .increment(by: cost.calls)
             }
-            lines.append("# HELP reelforge_stage_duration_seconds Time of successful stage runs.")
-            lines.append("# TYPE reelforge_stage_duration_seconds histogram")
-            for stage in Stage.allCases {
-                guard let b = s.buckets[stage] else { continue }
-                for (i, le) in Self.durationBuckets.enumerated() {
-                    lines.append("reelforge_stage_duration_seconds_bucket{stage=\"\(stage.rawValue)\",le=\"\(le)\"} \(b[i])")
-                }
-                lines.append("reelforge_stage_duration_seconds_bucket{stage=\"\(stage.rawValue)\",le=\"+Inf\"} \(s.counts[stage] ?? 0)")
-                lines.append("reelforge_stage_duration_seconds_sum{stage=\"\(stage.rawValue)\"} \(s.sums[stage] ?? 0)")
-                lines.append("reelforge_stage_duration_seconds_count{stage=\"\(stage.rawValue)\"} \(s.counts[stage] ?? 0)")
-            }
-            return lines.joined(separator: "\n") + "\n"
+            return output
+        } catch {
+            finished(Self.outcome(of: error), since: start)
+            throw error
         }
+    }
+
+    private func finished(_ outcome: String, since start: ContinuousClock.Instant) {
+        Metrics.Timer(label: "reelforge_provider_run_duration_seconds",
+                      dimensions: [("stage", stage.rawValue), ("outcome", outcome)], preferredDisplayUnit: .seconds,
+                      factory: metrics.factory)
+            .record(duration: ContinuousClock.now - start)
+    }
+
+    static func outcome(of error: any Error) -> String {
+        if let failure = error as? StageFailure { return failure.kind.label }
+        return error is CancellationError ? "cancelled" : "error"
     }
 }

@@ -45,7 +45,7 @@ public final class ProbeServer: Sendable {
     }
 
     /// Starts serving and returns once the port is bound.
-    public static func start(_ choice: ProbePort, metrics: RunnerMetrics, readiness: Readiness, logger: Logger) async throws -> ProbeServer {
+    public static func start(_ choice: ProbePort, metrics: WorkerMetrics, readiness: Readiness, logger: Logger) async throws -> ProbeServer {
         let router = routes(metrics: metrics, readiness: readiness)
         switch choice {
         case .fixed(let port):
@@ -66,7 +66,7 @@ public final class ProbeServer: Sendable {
         await task.value
     }
 
-    static func routes(metrics: RunnerMetrics, readiness: Readiness) -> Router<BasicRequestContext> {
+    static func routes(metrics: WorkerMetrics, readiness: Readiness) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in text(.ok, "ok\n") }
         router.get("readyz") { _, _ in
@@ -75,7 +75,10 @@ public final class ProbeServer: Sendable {
             case .notReady(let why): return text(.serviceUnavailable, "not ready: \(why)\n")
             }
         }
-        router.get("metrics") { _, _ in text(.ok, metrics.prometheusText(), type: "text/plain; version=0.0.4") }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
         return router
     }
 

@@ -1,10 +1,14 @@
 import Foundation
 import Logging
 import Shared
+import StageMetrics
 
 /// The whole life of a worker executable: configuration, backends, serving its stages, clean shutdown.
 public enum WorkerMain {
-    public static func run(name: String, stages: [Stage], arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
+    /// `metrics`: the process's registry (served at `/metrics`) and factory; the executable makes it and
+    /// bootstraps `MetricsSystem` with it.
+    public static func run(name: String, stages: [Stage], metrics exposed: WorkerMetrics,
+                           arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") {
             print(help(name: name, stages: stages))
             return 0
@@ -23,13 +27,13 @@ public enum WorkerMain {
             logger.critical("\(error)")
             return 78
         }
-        let metrics = RunnerMetrics()
+        let metrics = RunnerMetrics(stages: stages, factory: exposed.factory)
         let readiness = Readiness(checks: [("MongoDB", { try await backends.store.ping() }),
                                            ("RabbitMQ", { try await backends.queue.ping() })])
         var probes: ProbeServer?
         if let choice = config.probePort {
             do {
-                let server = try await ProbeServer.start(choice, metrics: metrics, readiness: readiness, logger: logger)
+                let server = try await ProbeServer.start(choice, metrics: exposed, readiness: readiness, logger: logger)
                 logger.info("serving /healthz, /readyz and /metrics on port \(server.port)")
                 probes = server
             } catch {
@@ -39,7 +43,7 @@ public enum WorkerMain {
             }
         }
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
-                                 executors: StageExecutors.make(for: stages, config: config),
+                                 executors: metrics.instrument(StageExecutors.make(for: stages, config: config)),
                                  settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
         let outcome = await serve(stages: stages, config: config, backends: backends, runner: runner,
                                   readiness: readiness, logger: logger)

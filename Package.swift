@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Metrics: the libraries emit through swift-metrics; the executables expose them with swift-prometheus.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C libraries from Debian, each behind a thin module with a shim header.
@@ -42,6 +45,10 @@ let package = Package(
         // Domain, ports, the shared StageRunner and in-memory backends. Imports no C module.
         .target(name: "Shared", dependencies: [.product(name: "Logging", package: "swift-log")]),
 
+        // The runner's events and the executors' provider work as swift-metrics counters, timers and gauges.
+        // Outside Shared so that the domain (and scripts/fuzz, which compiles it alone) needs no metrics package.
+        .target(name: "StageMetrics", dependencies: ["Shared", .product(name: "Metrics", package: "swift-metrics")]),
+
         // Backends: thin Swift over the C libraries, each implementing a port of Shared.
         .target(name: "RabbitMQBroker", dependencies: ["Shared", "CRabbitMQ"]),
         .target(name: "MongoStore", dependencies: ["Shared", "CMongoC", .product(name: "Logging", package: "swift-log")]),
@@ -54,16 +61,18 @@ let package = Package(
         // Wiring shared by the three workers and the CLI.
         .target(
             name: "WorkerRuntime",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages",
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "StageMetrics",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                           .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                           .product(name: "Metrics", package: "swift-metrics"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]),
 
-        .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
-        .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime"]),
-        .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime"]),
+        .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
+        .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
+        .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "reelforge",
             dependencies: ["WorkerRuntime", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -71,11 +80,12 @@ let package = Package(
         // Test support shared by the test targets: counting executors, waiting helpers.
         .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
 
-        .testTarget(name: "SharedTests", dependencies: ["Shared", "ReelForgeTestKit"]),
+        .testTarget(name: "SharedTests", dependencies: ["Shared", "StageMetrics", "ReelForgeTestKit",
+                                                        .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "ReelForgeTestKit",
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "StageMetrics",
+                           "ReelForgeTestKit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
     ],
     swiftLanguageModes: [.v6]
 )

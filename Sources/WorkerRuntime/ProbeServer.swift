@@ -45,7 +45,7 @@ public struct ProbeServer: Service, CustomStringConvertible {
 
     public static let idleTimeout: TimeAmount = .seconds(5)
 
-    public init(_ choice: ProbePort, metrics: RunnerMetrics, readiness: Readiness, logger: Logger) {
+    public init(_ choice: ProbePort, metrics: WorkerMetrics, readiness: Readiness, logger: Logger) {
         self.choice = choice
         self.responder = Self.routes(metrics: metrics, readiness: readiness).buildResponder()
         self.logger = logger
@@ -77,7 +77,7 @@ public struct ProbeServer: Service, CustomStringConvertible {
         }
     }
 
-    static func routes(metrics: RunnerMetrics, readiness: Readiness) -> Router<BasicRequestContext> {
+    static func routes(metrics: WorkerMetrics, readiness: Readiness) -> Router<BasicRequestContext> {
         let router = Router()
         router.get("healthz") { _, _ in text(.ok, "ok\n") }
         router.get("readyz") { _, _ in
@@ -86,7 +86,10 @@ public struct ProbeServer: Service, CustomStringConvertible {
             case .notReady(let why): return text(.serviceUnavailable, "not ready: \(why)\n")
             }
         }
-        router.get("metrics") { _, _ in text(.ok, metrics.prometheusText(), type: "text/plain; version=0.0.4") }
+        router.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
         return router
     }
 

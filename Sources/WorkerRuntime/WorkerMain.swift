@@ -3,13 +3,17 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 import Shared
+import StageMetrics
 
 /// The whole life of a worker executable: configuration, backends, its services run as one ServiceGroup, clean
 /// shutdown.
 public enum WorkerMain {
     /// Exit status: 0 after a signal (or a consumer that ended), 64 usage, 78 unusable configuration (including a
     /// probes port it cannot listen on), 1 on any other error.
-    public static func run(name: String, stages: [Stage], arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
+    /// `metrics`: the process's registry (served at `/metrics`) and factory; the executable makes it and
+    /// bootstraps `MetricsSystem` with it.
+    public static func run(name: String, stages: [Stage], metrics: WorkerMetrics,
+                           arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
         if arguments.contains("--help") || arguments.contains("-h") {
             print(help(name: name, stages: stages))
             return 0
@@ -30,7 +34,7 @@ public enum WorkerMain {
             logger.critical("\(error)")
             return 78
         }
-        let group = serviceGroup(stages: stages, config: config, backends: backends, logger: logger)
+        let group = serviceGroup(stages: stages, config: config, backends: backends, metrics: metrics, logger: logger)
         let announcing = Task {
             for await signal in earlySignals {
                 logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
@@ -45,15 +49,15 @@ public enum WorkerMain {
 
     /// The worker's long-running parts on the distributed backends: the probes server (unless off) and the stage
     /// consumer, stopped gracefully by SIGTERM or SIGINT within the configured grace period.
-    public static func serviceGroup(stages: [Stage], config: ReelForgeConfig, backends: DistributedBackends, logger: Logger,
-                                    signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
-        let metrics = RunnerMetrics()
+    public static func serviceGroup(stages: [Stage], config: ReelForgeConfig, backends: DistributedBackends, metrics exposed: WorkerMetrics,
+                                    logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        let metrics = RunnerMetrics(stages: stages, factory: exposed.factory)
         let readiness = Readiness(checks: [("MongoDB", { try await backends.store.ping() }),
                                            ("RabbitMQ", { try await backends.queue.ping() })])
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
-                                 executors: StageExecutors.make(for: stages, config: config),
+                                 executors: metrics.instrument(StageExecutors.make(for: stages, config: config)),
                                  settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
-        let probes = config.probePort.map { ProbeServer($0, metrics: metrics, readiness: readiness, logger: logger) }
+        let probes = config.probePort.map { ProbeServer($0, metrics: exposed, readiness: readiness, logger: logger) }
         let consumer = StageConsumer(
             runner: runner, stages: stages, concurrency: config.concurrency,
             queueNames: stages.map { "\(config.prefix).\($0.rawValue)" }.joined(separator: ", "), readiness: readiness,

@@ -137,6 +137,8 @@ struct ProbeTests {
             // Until its signal handling is set up (just before it reports ready), SIGTERM ends a worker the default way.
             #expect(await eventually(timeout: .seconds(60)) { worker.output.contains("ready: consuming") })
             #expect(Self.ignoresSIGPIPE(worker.process.processIdentifier), "\(name) does not ignore SIGPIPE")
+            // SIGTERM before the worker handles signals (while it connects) ends it by the signal: wait until it serves.
+            #expect(await eventually(timeout: .seconds(30)) { worker.output.contains("ready: consuming") })
             #expect(await worker.terminate() == 0)
         }
         let home = temporaryDirectory("sigpipe-make")

@@ -131,9 +131,11 @@ struct WorkerProcessTests {
         #expect(try await get("/healthz") == "ok\n")
         #expect(try await get("/readyz") == "ready\n")
         let metrics = try await get("/metrics")
-        #expect(metrics.contains("reelforge_stage_retried_total{stage=\"video\"} 2.0"))
-        #expect(metrics.contains("reelforge_stage_processed_total{stage=\"video\"} 1.0"))
-        #expect(metrics.contains("reelforge_stage_duration_seconds_count{stage=\"video\"} 1"))
+        #expect(metrics.contains("reelforge_stage_retried_total{stage=\"video\"} 2\n"))
+        #expect(metrics.contains("reelforge_stage_processed_total{stage=\"video\"} 1\n"))
+        #expect(metrics.contains("reelforge_stage_duration_seconds_count{stage=\"video\"} 1\n"))
+        #expect(metrics.contains("# TYPE reelforge_stage_duration_seconds histogram\n"))
+        #expect(metrics.contains("reelforge_provider_calls_total{stage=\"video\",provider=\"local-render\"} 1\n"))
         for w in workers { #expect(await w.terminate() == 0, "\(w.log.lastPathComponent) should exit 0 on SIGTERM") }
         #expect(workers[2].output.contains("resuming after audio_generated, starting at video"))
     }

@@ -21,6 +21,10 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Spans for stage runs, store calls, publishes and provider calls; the W3C trace context (traceparent,
+        // tracestate) travels in the messages' headers. See docs/tracing.md.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a thin module with a shim header.
@@ -40,7 +44,9 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev"])]),
 
         // Domain, ports, the shared StageRunner and in-memory backends. Imports no C module.
-        .target(name: "Shared", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Shared", dependencies: [.product(name: "Logging", package: "swift-log"),
+                                              .product(name: "Tracing", package: "swift-distributed-tracing"),
+                                              .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),
 
         // Backends: thin Swift over the C libraries, each implementing a port of Shared.
         .target(name: "RabbitMQBroker", dependencies: ["Shared", "CRabbitMQ"]),
@@ -48,7 +54,8 @@ let package = Package(
         .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
         // Stage providers (offline ones here; real ones behind the same ports).
-        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand", "CFontconfig"],
+        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand", "CFontconfig",
+                                              .product(name: "Tracing", package: "swift-distributed-tracing")],
                 swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 
         // Wiring shared by the three workers and the CLI.
@@ -58,7 +65,8 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime"]),
         .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime"]),
@@ -68,12 +76,15 @@ let package = Package(
             dependencies: ["WorkerRuntime", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test support shared by the test targets: counting executors, waiting helpers.
-        .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log"),
+                                                        .product(name: "Tracing", package: "swift-distributed-tracing")]),
 
         .testTarget(name: "SharedTests", dependencies: ["Shared", "ReelForgeTestKit"]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "ReelForgeTestKit"]),
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "ReelForgeTestKit",
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -16,6 +16,7 @@ public enum WorkerMain {
         }
         LoggingSetup.bootstrap(config)
         let logger = Logger(label: name)
+        TracingSetup.bootstrap(service: name, logger: logger)
         logger.info("starting \(name) for \(stages.map(\.rawValue).joined(separator: ", ")): \(config.summary)")
 
         let backends: DistributedBackends
@@ -45,6 +46,7 @@ public enum WorkerMain {
                                   readiness: readiness, logger: logger)
         await backends.queue.close()
         await probes?.stop()
+        await TracingSetup.shutdown()
         if case .failure(let error) = outcome, !(error is CancellationError) {
             logger.critical("stopped on error: \(Redactor.shared.redact("\(error)"))")
             return 1

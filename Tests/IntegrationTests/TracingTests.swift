@@ -188,21 +188,40 @@ struct RabbitTracingTests {
 
 @Suite("Tracing export")
 struct TracingExportTests {
-    /// Spans reach an OTLP/HTTP receiver (scripts/otlp-receiver) as OTLP JSON, ids and parents intact.
-    @Test func spansReachAnOTLPReceiver() async throws {
+    /// Starts scripts/otlp-receiver; returns it, its port and the file it appends the bodies to.
+    static func startReceiver() async throws -> (Process, Int, URL) {
         let file = temporaryDirectory("otlp").appendingPathComponent("received.jsonl")
         let receiver = Process()
         receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         receiver.arguments = ["python3", URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/otlp-receiver").path, file.path, "--seconds", "60"]
+            .deletingLastPathComponent().appendingPathComponent("scripts/otlp-receiver").path, file.path, "--seconds", "300"]
         let out = Pipe()
         receiver.standardOutput = out
         try receiver.run()
-        defer { receiver.terminate() }
         let portLine = await withCheckedContinuation { c in
             DispatchQueue.global().async { c.resume(returning: out.fileHandleForReading.availableData) }
         }
         let port = try #require(Int(String(decoding: portLine, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        return (receiver, port, file)
+    }
+
+    /// Every span the receiver got, each with the `service.name` of the batch it came in.
+    static func received(_ file: URL) -> [(service: String, span: JSONValue)] {
+        let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").flatMap { line -> [(service: String, span: JSONValue)] in
+            guard let json = try? JSONValue.parse(Data(line.utf8)) else { return [] }
+            return (json["resourceSpans"]?.arrayValue ?? []).flatMap { r -> [(service: String, span: JSONValue)] in
+                let service = r["resource"]?["attributes"]?.arrayValue?.first?["value"]?["stringValue"]?.stringValue ?? "?"
+                let spans = (r["scopeSpans"]?.arrayValue ?? []).flatMap { $0["spans"]?.arrayValue ?? [] }
+                return spans.map { (service, $0) }
+            }
+        }
+    }
+
+    /// Spans reach an OTLP/HTTP receiver (scripts/otlp-receiver) as OTLP JSON, ids and parents intact.
+    @Test func spansReachAnOTLPReceiver() async throws {
+        let (receiver, port, file) = try await Self.startReceiver()
+        defer { receiver.terminate() }
         let url = try #require(TracingSetup.endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)"]))
         #expect(url.path == "/v1/traces")
         let exporter = OTLPHTTPExporter(url: url, service: "AudioWorker", interval: .milliseconds(100), logger: testLogger())
@@ -226,5 +245,43 @@ struct TracingExportTests {
         #expect(store["traceId"]?.stringValue == stage["traceId"]?.stringValue)
         #expect(stage["traceId"]?.stringValue?.count == 32 && stage["spanId"]?.stringValue?.count == 16)
         #expect(stage["attributes"]?.arrayValue?.contains { $0["key"]?.stringValue == "job_id" && $0["value"]?["stringValue"]?.stringValue == "job_x" } == true)
+    }
+}
+
+/// The chaos-style check of the issue: the real executables export to a receiver stand-in; one video is one trace
+/// with spans from the CLI and all three workers, each stage parented on the publish of its message across the broker.
+@Suite("Tracing export from the workers", .enabled(if: TestServices.available), .serialized)
+struct WorkerTracingExportTests {
+    @Test func threeWorkersExportOneTracePerVideo() async throws {
+        let (receiver, port, file) = try await TracingExportTests.startReceiver()
+        defer { receiver.terminate() }
+        let base = try WorkerProcessTests()
+        let env = base.env.merging(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_BSP_SCHEDULE_DELAY": "200"]) { $1 }
+        let workers = try ["ScriptWorker", "AudioWorker", "VideoWorker"].map { try Proc($0, env: env, logDir: base.logs) }
+        let (out, status) = try await Proc.run("reelforge", ["submit", "why cats purr", "--json", "--duration", "5"], env: env, logDir: base.logs)
+        try #require(status == 0, "submit: \(out)")
+        let s = try JSONDecoder().decode(Operations.Submitted.self, from: Data(String(out[try #require(out.firstIndex(of: "{"))...]).utf8))
+        _ = try await base.waitFor(s.ideaID, .completed, workers)
+        let exported = await eventually(timeout: .seconds(20)) {
+            TracingExportTests.received(file).contains { $0.span["name"]?.stringValue == "stage video" }
+        }
+        for w in workers { _ = await w.terminate() }
+        #expect(exported, "the video worker's stage span reached the receiver")
+        let spans = TracingExportTests.received(file)
+        let submit = try #require(spans.first { $0.span["name"]?.stringValue == "submit" })
+        #expect(submit.service == "reelforge")
+        let trace = submit.span["traceId"]?.stringValue
+        let mine = spans.filter { $0.span["traceId"]?.stringValue == trace }
+        #expect(Set(mine.map(\.service)) == ["reelforge", "ScriptWorker", "AudioWorker", "VideoWorker"])
+        let owner: [Stage: String] = [.script: "ScriptWorker", .adapt: "ScriptWorker", .audio: "AudioWorker", .video: "VideoWorker"]
+        var producer = submit.span["spanId"]?.stringValue
+        for stage in Stage.allCases {
+            let stageSpan = try #require(mine.first { $0.span["name"]?.stringValue == "stage \(stage)" }, "stage \(stage) in the trace")
+            #expect(stageSpan.service == owner[stage])
+            let publish = try #require(mine.first { $0.span["spanId"]?.stringValue == stageSpan.span["parentSpanId"]?.stringValue })
+            #expect(publish.span["name"]?.stringValue == "publish \(stage)")
+            #expect(publish.span["parentSpanId"]?.stringValue == producer, "publish \(stage) was made in the previous stage's span")
+            producer = stageSpan.span["spanId"]?.stringValue
+        }
     }
 }

@@ -24,6 +24,10 @@ let package = Package(
         // Metrics: the libraries emit through swift-metrics; the executables expose them with swift-prometheus.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // Spans for stage runs, store calls, publishes and provider calls; the W3C trace context (traceparent,
+        // tracestate) travels in the messages' headers. See docs/tracing.md.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
+        .package(url: "https://github.com/swift-otel/swift-w3c-trace-context", from: "1.0.0"),
     ],
     targets: [
         // C libraries from Debian, each behind a thin module with a shim header.
@@ -43,7 +47,9 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libswresample-dev"])]),
 
         // Domain, ports, the shared StageRunner and in-memory backends. Imports no C module.
-        .target(name: "Shared", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "Shared", dependencies: [.product(name: "Logging", package: "swift-log"),
+                                              .product(name: "Tracing", package: "swift-distributed-tracing"),
+                                              .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),
 
         // The runner's events and the executors' provider work as swift-metrics counters, timers and gauges.
         // Outside Shared so that the domain (and scripts/fuzz, which compiles it alone) needs no metrics package.
@@ -55,7 +61,8 @@ let package = Package(
         .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
         // Stage providers (offline ones here; real ones behind the same ports).
-        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand", "CFontconfig"],
+        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand", "CFontconfig",
+                                              .product(name: "Tracing", package: "swift-distributed-tracing")],
                 swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 
         // Wiring shared by the three workers and the CLI.
@@ -68,7 +75,8 @@ let package = Package(
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "Metrics", package: "swift-metrics"),
-                           .product(name: "Prometheus", package: "swift-prometheus")]),
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
@@ -78,14 +86,17 @@ let package = Package(
             dependencies: ["WorkerRuntime", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test support shared by the test targets: counting executors, waiting helpers.
-        .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log"),
+                                                        .product(name: "Tracing", package: "swift-distributed-tracing")]),
 
         .testTarget(name: "SharedTests", dependencies: ["Shared", "StageMetrics", "ReelForgeTestKit",
                                                         .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "StageMetrics",
-                           "ReelForgeTestKit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+                           "ReelForgeTestKit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Tracing", package: "swift-distributed-tracing"),
+                           .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),
     ],
     swiftLanguageModes: [.v6]
 )

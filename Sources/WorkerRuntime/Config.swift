@@ -98,6 +98,10 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
         ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
         ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color, highlight_color)"),
+        ("OTEL_EXPORTER_OTLP_ENDPOINT", "OpenTelemetry collector base URL: spans are sent to it over OTLP/HTTP as JSON, to /v1/traces (off)"),
+        ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "the full URL of the collector's traces endpoint, instead of the one above"),
+        ("OTEL_SERVICE_NAME", "service name of the exported spans (default the executable's name)"),
+        ("OTEL_BSP_SCHEDULE_DELAY", "milliseconds between two span exports (default 1000)"),
     ]
 
     public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReelForgeConfig {

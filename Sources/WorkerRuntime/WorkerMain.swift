@@ -28,6 +28,8 @@ public enum WorkerMain {
         // up is kept and stops the worker as soon as its services run (the group's own trap starts only then).
         let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let logger = Logger(label: name)
+        TracingSetup.bootstrap(service: name, logger: logger)
+        TracingSetup.bootstrap(service: name, logger: logger)
         logger.info("starting \(name) for \(stages.map(\.rawValue).joined(separator: ", ")): \(config.summary)")
         let backends: DistributedBackends
         do { backends = try DistributedBackends(config: config, logger: logger) } catch {
@@ -44,6 +46,7 @@ public enum WorkerMain {
         let status = await exitStatus(running: group, logger: logger)
         announcing.cancel()
         await backends.queue.close()  // what is still unacknowledged goes back to its queue
+        await TracingSetup.shutdown()
         return status
     }
 

@@ -34,6 +34,7 @@ struct Distributed {
         let config = try ReelForgeConfig.fromEnvironment()
         LoggingSetup.bootstrap(config)
         let logger = Logger(label: "reelforge")
+        TracingSetup.bootstrap(service: "reelforge", logger: logger)
         let backends = try DistributedBackends(config: config, logger: logger, mongoTimeoutMS: 2000)
         do { try await backends.store.prepare() } catch {
             await backends.queue.close()
@@ -49,7 +50,10 @@ struct Distributed {
                            logger: logger)
     }
 
-    func close() async { await backends.queue.close() }
+    func close() async {
+        await backends.queue.close()
+        await TracingSetup.shutdown()
+    }
 }
 
 /// A distributed command could not reach its services: says which, and what to do about it.

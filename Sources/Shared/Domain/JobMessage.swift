@@ -15,6 +15,9 @@ public struct JobMessage: Sendable, Hashable {
     /// Deliveries of this attempt that ended without an outcome (a worker died holding them), carried across
     /// the lease waits so that a crash loop reaches its limit even though each wait is a new message.
     public var redeliveries: Int
+    /// The producer's W3C trace context (`traceparent`, `tracestate`) as it travels in the headers; empty when
+    /// tracing is off. Written by `TracingWorkQueue` at publish time.
+    public var traceHeaders: [String: String] = [:]
 
     public struct NewIdea: Sendable, Hashable {
         public var text: String
@@ -108,6 +111,7 @@ public struct JobMessageCodec: Sendable {
         ]
         if m.leaseWaits > 0 { headers[MessageHeader.leaseWaits] = String(m.leaseWaits) }
         if m.redeliveries > 0 { headers[MessageHeader.redeliveries] = String(m.redeliveries) }
+        for key in TraceHeader.all { if let v = m.traceHeaders[key] { headers[key] = v } }
         return (Array(JSONValue.object(object).jsonText.utf8), headers)
     }
 
@@ -135,8 +139,20 @@ public struct JobMessageCodec: Sendable {
         let attempt = try Self.headerInt(headers, MessageHeader.attempt, default: 1, range: 1...1_000)
         let waits = try Self.headerInt(headers, MessageHeader.leaseWaits, default: 0, range: 0...1_000_000)
         let redeliveries = try Self.headerInt(headers, MessageHeader.redeliveries, default: 0, range: 0...1_000_000)
-        return JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits,
-                          redeliveries: redeliveries)
+        var message = JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits,
+                                 redeliveries: redeliveries)
+        message.traceHeaders = Self.traceHeaders(headers)
+        return message
+    }
+
+    /// The trace headers worth keeping: printable ASCII within the W3C length limits. Anything else is dropped
+    /// rather than refused: tracing never stops a job.
+    static func traceHeaders(_ h: [String: String]) -> [String: String] {
+        var kept: [String: String] = [:]
+        for key in TraceHeader.all {
+            if let v = h[key], v.utf8.count <= 512, v.utf8.allSatisfy({ (0x20...0x7E).contains($0) }) { kept[key] = v }
+        }
+        return kept
     }
 
     /// The idea fields of a message that may create its job; nil without `idea`.

@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Tracing
 
 /// What the CLI does, over any backends: submit, status, dead letters, retry.
 public struct Operations: Sendable {
@@ -9,8 +10,9 @@ public struct Operations: Sendable {
     public let artifacts: (any ArtifactStore)?
     public let maxRetries: Int
 
+    /// Publishes go through `TracingWorkQueue`: the message carries the trace context of the span it was sent in.
     public init(queue: any WorkQueue, store: any JobStore, artifacts: (any ArtifactStore)? = nil, maxRetries: Int) {
-        self.queue = queue; self.store = store; self.artifacts = artifacts; self.maxRetries = maxRetries
+        self.queue = queue is TracingWorkQueue ? queue : TracingWorkQueue(queue); self.store = store; self.artifacts = artifacts; self.maxRetries = maxRetries
     }
 
     public struct Submitted: Sendable, Codable, Hashable {
@@ -19,13 +21,18 @@ public struct Operations: Sendable {
         enum CodingKeys: String, CodingKey { case ideaID = "idea_id", jobID = "job_id" }
     }
 
-    /// Stores a new idea and its job, then enqueues its first stage.
+    /// Stores a new idea and its job, then enqueues its first stage; in a `submit` span, where the video's trace
+    /// starts (unless the caller is in a span already).
     public func submit(idea text: String, language: String = "en", seconds: Int = 30, background: String? = nil) async throws -> Submitted {
-        let (idea, job) = try await create(idea: text, language: language, seconds: seconds, background: background)
-        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
-                                           newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds,
-                                                          background: background)), to: .script)
-        return Submitted(ideaID: idea.id, jobID: job.jobID)
+        try await withSpan("submit", ofKind: .producer) { span in
+            let (idea, job) = try await create(idea: text, language: language, seconds: seconds, background: background)
+            span.attributes["idea_id"] = idea.id
+            span.attributes["job_id"] = job.jobID
+            try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
+                                               newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds,
+                                                              background: background)), to: .script)
+            return Submitted(ideaID: idea.id, jobID: job.jobID)
+        }
     }
 
     /// Checks an idea and stores it with its job, without enqueueing anything.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Tracing
 
 /// Settings of the StageRunner, shared by every worker and the local mode.
 public struct RunnerSettings: Sendable {
@@ -58,14 +59,19 @@ public final class StageRunner: Sendable {
     let onEvent: @Sendable (RunnerEvent) -> Void
     /// What the crash failpoint does: by default the process exits at once (as `kill -9` would).
     let crash: @Sendable () async throws -> Void
+    /// The tracer of this runner's spans; nil: the one bootstrapped for the process (`InstrumentationSystem`).
+    let tracer: (any Tracer)?
 
+    /// Store, artifact and queue calls go through the tracing decorators: each is a child span of the stage span.
     public init(queue: any WorkQueue, store: any JobStore, artifacts: any ArtifactStore,
                 executors: [any StageExecutor], settings: RunnerSettings, logger: Logger,
                 onEvent: @escaping @Sendable (RunnerEvent) -> Void = { _ in },
-                crash: @escaping @Sendable () async throws -> Void = { Foundation.exit(86) }) {
-        self.queue = queue; self.store = store; self.artifacts = artifacts
+                crash: @escaping @Sendable () async throws -> Void = { Foundation.exit(86) },
+                tracer: (any Tracer)? = nil) {
+        self.queue = TracingWorkQueue(queue); self.store = TracingJobStore(store); self.artifacts = TracingArtifactStore(artifacts)
         self.executors = Dictionary(executors.map { ($0.stage, $0) }, uniquingKeysWith: { a, _ in a })
-        self.settings = settings; self.logger = logger; self.onEvent = onEvent; self.crash = crash
+        self.settings = settings; self.logger = logger; self.crash = crash; self.tracer = tracer
+        self.onEvent = { event in StageSpan.note(event); onEvent(event) }
     }
 
     // MARK: Serving
@@ -113,8 +119,15 @@ public final class StageRunner: Sendable {
 
     /// Handles one delivery to the end: it is acknowledged only once its outcome (next stage enqueued, retry
     /// scheduled, parked) is durable. Store and broker failures are retried in place; never throws.
+    /// It runs in a `stage <name>` span, the child of the span that published the message (its `traceparent`).
     public func handle(_ delivery: Delivery, from source: any DeliverySource) async {
+        guard let tracer else { return await StageSpan.around(delivery) { await self.handleDelivery(delivery, from: source) } }
+        await withTracer(tracer) { await StageSpan.around(delivery) { await self.handleDelivery(delivery, from: source) } }
+    }
+
+    private func handleDelivery(_ delivery: Delivery, from source: any DeliverySource) async {
         var d = DeliveryContext(delivery: delivery, source: source, log: logger)
+        d.log.addTraceIDs()
         d.log[metadataKey: "stage"] = "\(delivery.queueStage)"
         let message: JobMessage
         do {
@@ -126,6 +139,7 @@ public final class StageRunner: Sendable {
         }
         d.log[metadataKey: "job_id"] = "\(message.jobID)"
         d.log[metadataKey: "idea_id"] = "\(message.ideaID)"
+        StageSpan.describe(message)
         if message.stage != delivery.queueStage {
             let reason = "message names stage \(message.stage) but came from the \(delivery.queueStage) queue"
             d.log.warning("parking message: \(reason)")
@@ -136,11 +150,14 @@ public final class StageRunner: Sendable {
             try await process(message, d)
         } catch is CancellationError {
             d.log.notice("stopping: returning the delivery to the queue")
+            StageSpan.outcome("abandoned")
             await source.abandon(delivery)
         } catch is SimulatedCrash {
             d.log.notice("simulated crash: the delivery goes back unacknowledged")
+            StageSpan.outcome("abandoned")
             await source.abandon(delivery)
         } catch {
+            StageSpan.outcome("abandoned")
             d.log.error("giving the delivery back after an unexpected error: \(Redactor.shared.redact("\(error)"))")
             await source.abandon(delivery)
         }

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Shared
+import Tracing
 
 /// HTTP for the providers, through URLSession (libcurl on Linux). Failures come back as StageFailures
 /// classified for the retry policy; no header value (keys) ever goes into an error.
@@ -24,9 +25,21 @@ public struct ProviderHTTP: Sendable {
         return URLSession(configuration: c)
     }()
 
-    /// One provider call; a stage run that lost its lease stops before it (`StageSafePoint`) instead of paying.
+    /// One provider call, in a `provider POST <host>` client span; a stage run that lost its lease stops before
+    /// it (`StageSafePoint`) instead of paying.
     public func postJSON(_ url: URL, headers: [String: String], body: JSONValue) async throws -> Response {
         try await StageSafePoint.check()
+        return try await withSpan("provider POST \(url.host ?? "-")", ofKind: .client) { span in
+            span.attributes["http.request.method"] = "POST"
+            span.attributes["server.address"] = url.host ?? ""
+            let response = try await send(url, headers: headers, body: body)
+            span.attributes["http.response.status_code"] = response.status
+            if response.status >= 400 { span.setStatus(SpanStatus(code: .error, message: "HTTP \(response.status)")) }
+            return response
+        }
+    }
+
+    private func send(_ url: URL, headers: [String: String], body: JSONValue) async throws -> Response {
         var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -37,6 +37,13 @@ public struct JobMessage: Sendable, Hashable {
     }
 }
 
+/// The W3C Trace Context header names, as they travel on AMQP messages.
+public enum TraceHeader {
+    public static let traceparent = "traceparent"
+    public static let tracestate = "tracestate"
+    public static let all = [traceparent, tracestate]
+}
+
 /// Header names ReelForge sets on its messages.
 public enum MessageHeader {
     public static let attempt = "x-reelforge-attempt"

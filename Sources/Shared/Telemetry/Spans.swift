@@ -50,13 +50,6 @@ public final class SpanRecorder: SpanExporter {
     public var finished: [FinishedSpan] { spans.withLock { $0 } }
 }
 
-/// The W3C Trace Context header names, as they travel on AMQP messages.
-public enum TraceHeader {
-    public static let traceparent = "traceparent"
-    public static let tracestate = "tracestate"
-    public static let all = [traceparent, tracestate]
-}
-
 /// Writes and reads trace context in a message's string headers.
 public struct HeaderInjector: Injector {
     public init() {}

@@ -148,7 +148,7 @@ final class AMQPLink: @unchecked Sendable {
     /// `running` is cleared.
     private func main() {
         let conn = AMQPConnection()
-        var retry = Reconnection()
+        var retry = Backoff(first: .milliseconds(100), cap: .seconds(10))
         while !failLeftoverCommandsIfStopped() {
             if !conn.isOpen {
                 guard connect(conn, &retry) else { continue }
@@ -158,22 +158,6 @@ final class AMQPLink: @unchecked Sendable {
         }
         conn.close()
         stopped.signal()
-    }
-
-    /// Backoff between attempts to reach the broker.
-    private struct Reconnection {
-        var backoff = 0.1
-        var failures = 0
-
-        mutating func succeeded() { backoff = 0.1; failures = 0 }
-
-        /// Counts a failure; the pause before the next attempt.
-        mutating func failed() -> Double {
-            failures += 1
-            let pause = backoff * Double.random(in: 0.7...1.3)
-            backoff = min(backoff * 2, 10)
-            return pause
-        }
     }
 
     /// True once stopped: the commands still queued are failed ("not connected") and the loop ends.
@@ -188,7 +172,7 @@ final class AMQPLink: @unchecked Sendable {
     }
 
     /// Opens the connection and sets it up; on failure fails the waiting commands and pauses. True when open.
-    private func connect(_ conn: AMQPConnection, _ retry: inout Reconnection) -> Bool {
+    private func connect(_ conn: AMQPConnection, _ retry: inout Backoff) -> Bool {
         do {
             try conn.open(endpoint)
             try setup(conn)

@@ -30,13 +30,13 @@ public struct DistributedBackends: Sendable {
 }
 
 func retrying(_ what: String, attempts: Int, logger: Logger, _ body: () async throws -> Void) async throws {
-    var pause = 0.5
+    var backoff = Backoff(first: .milliseconds(500), cap: .seconds(15))
     for n in 1...max(1, attempts) {
         do { try await body(); return } catch {
             if n == attempts || Task.isCancelled { throw error }
+            let pause = backoff.failed()
             logger.warning("\(what) not ready (\(Redactor.shared.redact("\(error)"))); trying again in \(String(format: "%.1f", pause)) s")
             try await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
-            pause = min(pause * 2, 15)
         }
     }
 }

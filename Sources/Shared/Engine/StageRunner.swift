@@ -440,14 +440,14 @@ public final class StageRunner: Sendable {
     /// is unavailable, until it succeeds or the task is cancelled. Any other error is thrown at once.
     @discardableResult
     func infra<T: Sendable>(_ log: Logger, _ body: @Sendable () async throws -> T) async throws -> T {
-        var pause = 0.2
-        var failures = 0
+        var backoff = Backoff(first: .milliseconds(200), cap: settings.infraBackoffCap)
         while true {
+            let pause: Double
             do { return try await body() } catch {
                 switch error {
                 case StoreError.backend, QueueError.connection, QueueError.nacked, QueueError.unroutable:
-                    failures += 1
-                    if failures == 1 || failures % 10 == 0 {
+                    pause = backoff.failed()
+                    if backoff.failures == 1 || backoff.failures % 10 == 0 {
                         log.warning("broker or store unavailable, retrying: \(Redactor.shared.redact("\(error)"))")
                     }
                 default:
@@ -455,9 +455,7 @@ public final class StageRunner: Sendable {
                 }
             }
             try Task.checkCancellation()
-            let jittered = pause * Double.random(in: 0.7...1.3)
-            try await Task.sleep(for: .milliseconds(Int64(jittered * 1000)))
-            pause = min(pause * 2, settings.infraBackoffCap.seconds)
+            try await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
         }
     }
 }

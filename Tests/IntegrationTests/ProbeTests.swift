@@ -11,13 +11,7 @@ final class RawConnection {
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr = in_addr(s_addr: inet_addr("127.0.0.1"))
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = withIPv4(port: port, host: inet_addr("127.0.0.1")) { connect(fd, $0, $1) }
         guard fd >= 0, rc == 0 else { Glibc.close(fd); throw ProbeTestError("cannot connect to port \(port): errno \(errno)") }
     }
 
@@ -57,17 +51,22 @@ final class RawListener {
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr = in_addr(s_addr: INADDR_ANY)
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
+        let rc = withIPv4(port: port, host: INADDR_ANY) { bind(fd, $0, $1) }
         guard fd >= 0, rc == 0, listen(fd, 4) == 0 else { Glibc.close(fd); throw ProbeTestError("port \(port) is taken already") }
     }
 
     func close() { Glibc.close(fd) }
+}
+
+/// Calls `body` with an IPv4 socket address (port in host order, host in network order) and its length.
+func withIPv4(port: Int, host: in_addr_t, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr = in_addr(s_addr: host)
+    return withUnsafePointer(to: &addr) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
 }
 
 struct ProbeTestError: Error, CustomStringConvertible {

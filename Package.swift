@@ -60,15 +60,23 @@ let package = Package(
         .target(name: "MongoStore", dependencies: ["Shared", "CMongoC", .product(name: "Logging", package: "swift-log")]),
         .target(name: "EmbeddedStore", dependencies: ["Shared", "CSQLite"]),
 
-        // Stage providers (offline ones here; real ones behind the same ports).
-        .target(name: "Stages", dependencies: ["Shared", "CEspeak", "CFFmpeg", "CMagickWand", "CFontconfig",
-                                              .product(name: "Tracing", package: "swift-distributed-tracing")],
+        // Thin Swift over C libraries more than one stage uses: the providers' HTTP client (URLSession, libcurl)
+        // and the ffmpeg calls of the audio and video stages.
+        .target(name: "ProviderClient", dependencies: ["Shared", .product(name: "Tracing", package: "swift-distributed-tracing")]),
+        .target(name: "LibAV", dependencies: ["CFFmpeg"]),
+
+        // One library per stage: its executor, its providers and its settings (a StageModule). A worker links the
+        // libraries of its stages only: the ScriptWorker no ffmpeg, MagickWand or espeak-ng.
+        .target(name: "ScriptStage", dependencies: ["Shared", "ProviderClient"]),
+        .target(name: "AdaptStage", dependencies: ["Shared"]),
+        .target(name: "AudioStage", dependencies: ["Shared", "AdaptStage", "ProviderClient", "LibAV", "CEspeak", "CFFmpeg"]),
+        .target(name: "VideoStage", dependencies: ["Shared", "LibAV", "CFFmpeg", "CMagickWand", "CFontconfig"],
                 swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 
         // Wiring shared by the three workers and the CLI.
         .target(
             name: "WorkerRuntime",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "StageMetrics",
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "StageMetrics",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "NIOCore", package: "swift-nio"),
@@ -78,12 +86,14 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Tracing", package: "swift-distributed-tracing")]),
 
-        .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
-        .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
-        .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime", .product(name: "Metrics", package: "swift-metrics")]),
+        .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime", "ScriptStage", "AdaptStage",
+                                                               .product(name: "Metrics", package: "swift-metrics")]),
+        .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime", "AudioStage", .product(name: "Metrics", package: "swift-metrics")]),
+        .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime", "VideoStage", .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "reelforge",
-            dependencies: ["WorkerRuntime", "Stages", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["WorkerRuntime", "ScriptStage", "AdaptStage", "AudioStage", "VideoStage",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Test support shared by the test targets: counting executors, waiting helpers.
         .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log"),
@@ -93,7 +103,8 @@ let package = Package(
                                                         .product(name: "MetricsTestKit", package: "swift-metrics")]),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "Stages", "WorkerRuntime", "StageMetrics",
+            dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "ScriptStage", "AdaptStage", "AudioStage",
+                           "VideoStage", "WorkerRuntime", "StageMetrics", "ProviderClient",
                            "ReelForgeTestKit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),

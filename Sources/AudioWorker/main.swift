@@ -1,10 +1,12 @@
+import AudioStage
 import Foundation
 import Metrics
+import Shared
 import WorkerRuntime
 
-// Wiring only: everything else lives in the WorkerRuntime, Shared and Stages libraries.
+// Wiring only: the stages' libraries make the executors; WorkerRuntime runs them.
 ProcessSetup.ignoreBrokenPipes()
 // The process's one metrics registry, served at /metrics; libraries emit through the bootstrapped factory.
 let metrics = WorkerMetrics()
 MetricsSystem.bootstrap(metrics.factory)
-exit(await WorkerMain.run(name: "AudioWorker", stages: [.audio], metrics: metrics))
+exit(await WorkerMain.run(name: "AudioWorker", modules: [.audio], metrics: metrics))

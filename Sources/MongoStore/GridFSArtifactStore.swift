@@ -25,8 +25,8 @@ public final class GridFSArtifactStore: ArtifactStore {
         metadata["name"] = .string(name)
         metadata["content_type"] = .string(contentType)
         let meta = JSONValue.object(["metadata": .object(metadata)]).jsonText
-        try await client.withBucket(bucketName) { client, b in
-            Self.deleteFile(bucket: b, client: client, id: id, bucketName: bucketName)
+        try await client.withBucket(bucketName) { b in
+            Self.deleteFile(bucket: b, id: id)
             guard let source = mongoc_stream_file_new_for_path(path, O_RDONLY, 0) else {
                 throw StoreError.backend("cannot read \(SafeName.file(file.lastPathComponent))")
             }
@@ -44,7 +44,7 @@ public final class GridFSArtifactStore: ArtifactStore {
     }
 
     /// Removes a file and any chunks a crashed upload left behind.
-    static func deleteFile(bucket: OpaquePointer, client: OpaquePointer, id: String, bucketName: String) {
+    static func deleteFile(bucket: OpaquePointer, id: String) {
         var error = bson_error_t()
         _ = id.withCString { cid in
             var value = rf_bson_value_utf8(cid, UInt32(strlen(cid)))
@@ -54,7 +54,7 @@ public final class GridFSArtifactStore: ArtifactStore {
 
     public func get(id: String, to file: URL) async throws {
         let path = file.path
-        try await client.withBucket(bucket) { _, b in
+        try await client.withBucket(bucket) { b in
             // Open the download ourselves: mongoc 1.23's download_to_stream aborts on a missing id.
             var error = bson_error_t()
             let source = id.withCString { cid -> UnsafeMutablePointer<mongoc_stream_t>? in
@@ -84,8 +84,7 @@ public final class GridFSArtifactStore: ArtifactStore {
     }
 
     public func delete(id: String) async throws {
-        let name = bucket
-        try await client.withBucket(bucket) { client, b in Self.deleteFile(bucket: b, client: client, id: id, bucketName: name) }
+        try await client.withBucket(bucket) { b in Self.deleteFile(bucket: b, id: id) }
     }
 
     /// The metadata that places a file in its namespace.
@@ -100,7 +99,7 @@ public final class GridFSArtifactStore: ArtifactStore {
         var query: [String: JSONValue] = [:]
         for (key, value) in Self.filter(scope) { query["metadata." + key] = value }
         let filter = JSONValue.object(query).jsonText
-        return try await client.withBucket(bucket) { _, b in
+        return try await client.withBucket(bucket) { b in
             let f = try MongoClient.bson(filter)
             defer { bson_destroy(f) }
             guard let cursor = mongoc_gridfs_bucket_find(b, f, nil) else { return [] }

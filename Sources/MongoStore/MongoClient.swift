@@ -124,7 +124,7 @@ public final class MongoClient: @unchecked Sendable {
     }
 
     /// A GridFS bucket of this database, opened for one call.
-    func withBucket<T: Sendable>(_ name: String, _ body: @escaping @Sendable (OpaquePointer, OpaquePointer) throws -> T) async throws -> T {
+    func withBucket<T: Sendable>(_ name: String, _ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
         let db = databaseName
         return try await withClient { client in
             guard let database = mongoc_client_get_database(client, db) else { throw StoreError.backend("no database") }
@@ -136,7 +136,7 @@ public final class MongoClient: @unchecked Sendable {
                 throw StoreError.backend("GridFS bucket: \(Self.message(&error))")
             }
             defer { mongoc_gridfs_bucket_destroy(bucket) }
-            return try body(client, bucket)
+            return try body(bucket)
         }
     }
 }

@@ -16,7 +16,6 @@ final class AMQPLink: @unchecked Sendable {
     private let endpoint: AMQPEndpoint
     private let name: String
     private let setup: Setup
-    private let consumer: Bool
     private let logger: Logger
     private let cond = NSCondition()
     private var commands: [(AMQPConnection) -> Void] = []
@@ -35,7 +34,7 @@ final class AMQPLink: @unchecked Sendable {
     ///   - consumer: pump deliveries while idle.
     init(endpoint: AMQPEndpoint, name: String, consumer: Bool, stageOfQueue: [String: Stage] = [:],
          logger: Logger, setup: @escaping Setup) {
-        self.endpoint = endpoint; self.name = name; self.consumer = consumer; self.consuming = consumer
+        self.endpoint = endpoint; self.name = name; self.consuming = consumer
         self.setup = setup; self.logger = logger; self.stageOfQueue = stageOfQueue
         let t = Thread { [self] in self.main() }
         t.name = "amqp-\(name)"

@@ -74,8 +74,6 @@ public final class RabbitMQWorkQueue: WorkQueue {
         self.publisher = AMQPLink(endpoint: endpoint, name: "publisher", consumer: false, logger: logger) { _ in }
     }
 
-    public var endpointDescription: String { endpoint.description }
-
     public func declareTopology() async throws {
         let t = topology
         try await publisher.perform { conn in try t.declare(on: conn) }

@@ -3,7 +3,6 @@ import Logging
 import MongoStore
 import RabbitMQBroker
 import Shared
-import Stages
 
 /// The distributed backends: RabbitMQ for the queue, MongoDB for jobs and GridFS for artifacts.
 public struct DistributedBackends: Sendable {
@@ -38,31 +37,5 @@ func retrying(_ what: String, attempts: Int, logger: Logger, _ body: () async th
             logger.warning("\(what) not ready (\(Redactor.shared.redact("\(error)"))); trying again in \(String(format: "%.1f", pause)) s")
             try await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
         }
-    }
-}
-
-/// The executors of the offline providers (template script, rule-based adapter, espeak-ng, local render).
-public enum StageExecutors {
-    public static func make(for stages: [Stage], config: ReelForgeConfig) -> [any StageExecutor] {
-        stages.map { stage -> any StageExecutor in
-            switch stage {
-            case .script: return ScriptStageExecutor(writer: scriptWriter(config))
-            case .adapt: return AdaptStageExecutor(adapter: RuleBasedAdapter(pauseStyle: speech(config).pauseStyle))
-            case .audio: return AudioStageExecutor(synthesizer: speech(config), loudnessTarget: config.loudnessTarget)
-            case .video: return VideoStageExecutor(renderer: VideoRenderer(options: config.render))
-            }
-        }
-    }
-
-    /// The configured speech provider: espeak-ng, or a cloud one when REELFORGE_TTS_PROVIDER names it.
-    public static func speech(_ config: ReelForgeConfig) -> any SpeechSynthesizer {
-        guard let tts = config.tts else { return EspeakSynthesizer(wordsPerMinute: config.espeakWordsPerMinute) }
-        return tts.provider == "elevenlabs" ? ElevenLabsSynthesizer(settings: tts) : OpenAISpeechSynthesizer(settings: tts)
-    }
-
-    /// The configured script writer: the offline template, or an LLM when REELFORGE_SCRIPT_PROVIDER names one.
-    public static func scriptWriter(_ config: ReelForgeConfig) -> any ScriptWriter {
-        guard let llm = config.scriptLLM else { return TemplateScriptWriter() }
-        return llm.provider == "anthropic" ? AnthropicScriptWriter(settings: llm) : OpenAIScriptWriter(settings: llm)
     }
 }

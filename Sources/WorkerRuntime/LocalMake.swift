@@ -44,7 +44,11 @@ public struct LocalMake: Sendable {
     public let config: ReelForgeConfig
     public let logger: Logger
 
-    public init(config: ReelForgeConfig, logger: Logger) { self.config = config; self.logger = logger }
+    /// `config` holds the executors of all four stages (`ReelForgeConfig.fromEnvironment(modules:)`).
+    public init(config: ReelForgeConfig, logger: Logger) {
+        precondition(Set(config.executors.map(\.stage)) == Set(Stage.allCases), "reelforge make runs every stage")
+        self.config = config; self.logger = logger
+    }
 
     public func run(_ request: Request, display: ProgressDisplay) async throws -> Summary {
         try FileManager.default.createDirectory(at: request.home, withIntermediateDirectories: true)
@@ -72,7 +76,7 @@ public struct LocalMake: Sendable {
         let ran = Mutex<[Stage]>([])
         let runner = StageRunner(
             queue: queue, store: store, artifacts: artifacts,
-            executors: StageExecutors.make(for: Stage.allCases, config: config),
+            executors: config.executors,
             settings: RunnerSettings(workerID: "local-\(getpid())", retry: config.retry, failpoints: config.failpoints,
                                      leaseDuration: config.leaseDuration, workRoot: config.workDir),
             logger: logger,

@@ -33,9 +33,6 @@ public final class OTLPHTTPExporter: SpanExporter {
         sender.withLock { $0 = task }
     }
 
-    /// Spans dropped because more than `bufferLimit` waited.
-    public var droppedSpans: Int { state.withLock { $0.dropped } }
-
     public func export(_ span: FinishedSpan) {
         state.withLock { s in
             s.waiting.append(span)
@@ -75,9 +72,9 @@ public final class OTLPHTTPExporter: SpanExporter {
             status = 0
         }
         guard !(200..<300).contains(status) else { return }
-        let failures = state.withLock { s in s.failures += 1; return s.failures }
+        let (failures, overflow) = state.withLock { s in s.failures += 1; return (s.failures, s.dropped) }
         if failures == 1 || failures % 10 == 0 {
-            logger.warning("the trace collector at \(Redactor.shared.redact(url.absoluteString)) did not take \(batch.count) spans (HTTP \(status)); dropped (failure \(failures))")
+            logger.warning("the trace collector at \(Redactor.shared.redact(url.absoluteString)) did not take \(batch.count) spans (HTTP \(status)); dropped (failure \(failures); \(overflow) more dropped so far while the buffer was full)")
         }
     }
 }

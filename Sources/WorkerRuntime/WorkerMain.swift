@@ -12,14 +12,16 @@ public enum WorkerMain {
     /// probes port it cannot listen on), 1 on any other error.
     /// `metrics`: the process's registry (served at `/metrics`) and factory; the executable makes it and
     /// bootstraps `MetricsSystem` with it.
-    public static func run(name: String, stages: [Stage], metrics: WorkerMetrics,
+    /// `modules`: the stages this worker runs, each from its stage's library.
+    public static func run(name: String, modules: [StageModule], metrics: WorkerMetrics,
                            arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Int32 {
+        let stages = modules.map(\.stage)
         if arguments.contains("--help") || arguments.contains("-h") {
-            print(help(name: name, stages: stages))
+            print(help(name: name, modules: modules))
             return 0
         }
         let config: ReelForgeConfig
-        switch configuration(name: name, arguments: arguments) {
+        switch configuration(name: name, modules: modules, arguments: arguments) {
         case .success(let c): config = c
         case .failure(let exit): return exit.status
         }
@@ -29,14 +31,13 @@ public enum WorkerMain {
         let earlySignals = await UnixSignalsSequence(trapping: .sigterm, .sigint)
         let logger = Logger(label: name)
         TracingSetup.bootstrap(service: name, logger: logger)
-        TracingSetup.bootstrap(service: name, logger: logger)
         logger.info("starting \(name) for \(stages.map(\.rawValue).joined(separator: ", ")): \(config.summary)")
         let backends: DistributedBackends
         do { backends = try DistributedBackends(config: config, logger: logger) } catch {
             logger.critical("\(error)")
             return 78
         }
-        let group = serviceGroup(stages: stages, config: config, backends: backends, metrics: metrics, logger: logger)
+        let group = serviceGroup(config: config, backends: backends, metrics: metrics, logger: logger)
         let announcing = Task {
             for await signal in earlySignals {
                 logger.notice("received \(signal): no new deliveries; finishing in-flight work (up to \(config.shutdownGrace.compact))")
@@ -51,14 +52,16 @@ public enum WorkerMain {
     }
 
     /// The worker's long-running parts on the distributed backends: the probes server (unless off) and the stage
-    /// consumer, stopped gracefully by SIGTERM or SIGINT within the configured grace period.
-    public static func serviceGroup(stages: [Stage], config: ReelForgeConfig, backends: DistributedBackends, metrics exposed: WorkerMetrics,
+    /// consumer of the configuration's executors, stopped gracefully by SIGTERM or SIGINT within the configured
+    /// grace period.
+    public static func serviceGroup(config: ReelForgeConfig, backends: DistributedBackends, metrics exposed: WorkerMetrics,
                                     logger: Logger, signals: [UnixSignal] = [.sigterm, .sigint]) -> ServiceGroup {
+        let stages = config.executors.map(\.stage)
         let metrics = RunnerMetrics(stages: stages, factory: exposed.factory)
         let readiness = Readiness(checks: [("MongoDB", { try await backends.store.ping() }),
                                            ("RabbitMQ", { try await backends.queue.ping() })])
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
-                                 executors: metrics.instrument(StageExecutors.make(for: stages, config: config)),
+                                 executors: metrics.instrument(config.executors),
                                  settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
         let probes = config.probePort.map { ProbeServer($0, metrics: exposed, readiness: readiness, logger: logger) }
         let consumer = StageConsumer(
@@ -104,7 +107,7 @@ public enum WorkerMain {
 
     /// The configuration from the environment with the command line's overrides; usage errors exit 64, unusable
     /// values 78.
-    static func configuration(name: String, arguments: [String]) -> Result<ReelForgeConfig, ExitStatus> {
+    static func configuration(name: String, modules: [StageModule], arguments: [String]) -> Result<ReelForgeConfig, ExitStatus> {
         var env = ProcessInfo.processInfo.environment
         var i = 0
         while i < arguments.count {
@@ -125,14 +128,15 @@ public enum WorkerMain {
             }
             i += 1
         }
-        do { return .success(try ReelForgeConfig.fromEnvironment(env)) } catch {
+        do { return .success(try ReelForgeConfig.fromEnvironment(env, modules: modules)) } catch {
             FileHandle.standardError.write(Data("\(name): \(Redactor.shared.redact("\(error)"))\n".utf8))
             return .failure(ExitStatus(status: 78))
         }
     }
 
-    static func help(name: String, stages: [Stage]) -> String {
-        """
+    static func help(name: String, modules: [StageModule]) -> String {
+        let stages = modules.map(\.stage)
+        return """
         \(name): the ReelForge worker for the \(stages.map(\.rawValue).joined(separator: " and ")) stage\(stages.count > 1 ? "s" : "").
 
         Consumes \(stages.map { "<prefix>.\($0.rawValue)" }.joined(separator: ", ")) from RabbitMQ, keeps checkpoints in MongoDB,
@@ -147,7 +151,7 @@ public enum WorkerMain {
           -h, --help           this text
 
         Environment:
-        \(ReelForgeConfig.variables.map { "  \($0.name.padding(toLength: max(36, $0.name.count + 1), withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
+        \(ReelForgeConfig.variables(with: modules).map { "  \($0.name.padding(toLength: max(36, $0.name.count + 1), withPad: " ", startingAt: 0)) \($0.meaning)" }.joined(separator: "\n"))
         """
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import Shared
-import Stages
+import VideoStage
 import WorkerRuntime
 
 struct Make: AsyncParsableCommand {
@@ -46,7 +46,7 @@ struct Make: AsyncParsableCommand {
         var env = ProcessInfo.processInfo.environment
         if env["REELFORGE_LOG_LEVEL"] == nil { env["REELFORGE_LOG_LEVEL"] = "warning" }
         if let background { env["REELFORGE_BACKGROUND"] = background }
-        let config = try ReelForgeConfig.fromEnvironment(env)
+        let config = try ReelForgeConfig.fromEnvironment(env, modules: StageModule.pipeline)
         LoggingSetup.bootstrap(config)
         let display = ProgressDisplay(enabled: !json)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Shared
-import Stages
+import VideoStage
 import WorkerRuntime
 
 /// The shared media library (backgrounds kept in the artifact store, named `media:NAME` in REELFORGE_BACKGROUND).

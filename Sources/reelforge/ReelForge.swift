@@ -1,8 +1,17 @@
+import AdaptStage
 import ArgumentParser
+import AudioStage
 import Foundation
 import Logging
+import ScriptStage
 import Shared
+import VideoStage
 import WorkerRuntime
+
+extension StageModule {
+    /// The four stages, as `reelforge make` runs them in one process.
+    static let pipeline: [StageModule] = [.script, .adapt, .audio, .video]
+}
 
 @main
 struct ReelForge: AsyncParsableCommand {
@@ -220,6 +229,6 @@ struct TopologyCommand: AsyncParsableCommand {
 struct Env: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the environment variables ReelForge reads.")
     func run() throws {
-        for v in ReelForgeConfig.variables { print("\(v.name.padding(toLength: max(36, v.name.count + 1), withPad: " ", startingAt: 0)) \(v.meaning)") }
+        for v in ReelForgeConfig.variables(with: StageModule.pipeline) { print("\(v.name.padding(toLength: max(36, v.name.count + 1), withPad: " ", startingAt: 0)) \(v.meaning)") }
     }
 }

@@ -1,7 +1,8 @@
+import AdaptStage
 import ArgumentParser
 import Foundation
 import Shared
-import Stages
+import VideoStage
 import WorkerRuntime
 
 struct Render: AsyncParsableCommand {
@@ -35,11 +36,7 @@ struct Render: AsyncParsableCommand {
 
     func run() async throws {
         var options = RenderOptions()
-        let parts = size.lowercased().split(separator: "x").compactMap { Int($0) }
-        guard parts.count == 2, parts.allSatisfy({ (64...4096).contains($0) && $0 % 2 == 0 }) else {
-            throw ValidationError("--size must be WIDTHxHEIGHT with even numbers")
-        }
-        options.width = parts[0]; options.height = parts[1]
+        do { try options.setSize(size, name: "--size") } catch let e as ConfigError { throw ValidationError(e.description) }
         options.fps = fps; options.preset = preset; options.crf = crf; options.threads = threads
         guard loopSpillMb >= 0 else { throw ValidationError("--loop-spill-mb must be 0 or more") }
         options.loopSpillBytes = loopSpillMb << 20

@@ -1,5 +1,6 @@
-import Stages
+import AdaptStage
 import Testing
+import VideoStage
 
 /// The deterministic adapter, case by case: what a voice must say for what a script writes, in English and French.
 @Suite("Adapter tables")
@@ -281,13 +282,6 @@ struct AdapterTableTests {
         #expect(a.text == "Octopuses have three hearts.\n\nThey are five hundred million years old.")
         #expect(a.speechText == a.text)
         #expect(!a.speechText.contains("<"))
-    }
-
-    @Test func ssmlWrapsAndBreaksBetweenParagraphs() {
-        let a = RuleBasedAdapter(pauseStyle: .ssml).adapt(Self.paragraphs, language: "en")
-        #expect(a.speechText == "<speak>Octopuses have three hearts. <break time=\"400ms\"/> They are five hundred million years old.</speak>")
-        let french = RuleBasedAdapter(pauseStyle: .ssml).adapt("Les pieuvres ont 3 cœurs.\n\nDr Martin & moi.", language: "fr")
-        #expect(french.speechText == "<speak>Les pieuvres ont trois cœurs. <break time=\"400ms\"/> Docteur Martin et moi.</speak>")
     }
 
     @Test func elevenLabsBreaksBetweenParagraphs() {

@@ -1,8 +1,8 @@
 import Foundation
 import ReelForgeTestKit
 import Shared
-@testable import Stages
 import Testing
+@testable import VideoStage
 
 /// Backgrounds that change at paragraph boundaries: a sequence, or a folder chosen from by the script's keywords.
 @Suite("Background sequences")

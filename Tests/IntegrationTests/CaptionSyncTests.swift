@@ -1,8 +1,10 @@
+import AdaptStage
+import AudioStage
 import Foundation
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
+import VideoStage
 
 /// Where a narration is silent, measured on the audio itself (not on any word timing): 10 ms windows quieter than
 /// -40 dBFS RMS, as ffmpeg's `silencedetect=noise=-40dB` would find them.

@@ -3,7 +3,8 @@ import ReelForgeTestKit
 import Testing
 
 /// The CI-sized reliability drill: scripts/chaos with its own RabbitMQ and database server, two copies of each
-/// worker, 20% transient failures per stage, kill -9 of random workers, one broker and one database restart.
+/// worker, 20% transient failures per stage, kill -9 of random workers, one broker and one database restart, spans
+/// exported over OTLP to a receiver stand-in and checked.
 @Suite("Reliability drill (scripts/chaos, CI size)", .enabled(if: TestServices.available))
 struct ChaosTests {
     @Test func nothingLostAndNoPaidStageRunTwice() async throws {
@@ -19,6 +20,10 @@ struct ChaosTests {
         #expect(status == 0, "scripts/chaos failed:\n\(output.suffix(4000))")
         #expect(output.contains("jobs lost               0"))
         #expect(output.contains("provider calls != 1     0"))
-        #expect(output.contains("secrets in logs         0"))
+        #expect(output.contains("secrets in logs, spans  0"))
+        // Spans went to the receiver stand-in: every video one trace across the CLI and the three workers, every
+        // stage span the child of the publish of its message.
+        #expect(output.contains("videos as one trace     24 of 24 completed"))
+        #expect(output.contains(" 0 wrong"))
     }
 }

@@ -1,7 +1,8 @@
+@testable import AdaptStage
 import Foundation
 import Shared
-@testable import Stages
 import Testing
+@testable import VideoStage
 
 /// Inputs the fuzz targets (`scripts/fuzz`, docs/fuzzing.md) found, each with what it did and what it does now.
 @Suite("Fuzz regressions")

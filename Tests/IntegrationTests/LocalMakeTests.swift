@@ -1,8 +1,8 @@
 import Foundation
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
+import VideoStage
 
 /// `reelforge make` as a user runs it: one process, embedded store, real espeak-ng and libx264.
 @Suite("reelforge make (embedded)", .serialized)

@@ -1,6 +1,6 @@
+import AudioStage
 import Foundation
 import ReelForgeTestKit
-import Stages
 
 /// Media the render tests start from, made on the spot.
 enum MediaFixtures {

@@ -1,8 +1,10 @@
+import AdaptStage
+import AudioStage
 import Foundation
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
+import VideoStage
 
 /// espeak-ng speech with word timings, and the renderer's output read back frame by frame.
 @Suite("Media: speech and render")

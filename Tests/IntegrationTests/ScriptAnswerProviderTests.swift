@@ -1,10 +1,10 @@
 import Foundation
+import ScriptStage
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
 
 /// A model that does not answer in the requested shape still makes a video, from one paid call: the provider

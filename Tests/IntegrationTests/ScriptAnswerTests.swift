@@ -1,7 +1,7 @@
 import Foundation
 import ReelForgeTestKit
+import ScriptStage
 import Shared
-import Stages
 import Testing
 
 /// The answer files the provider stand-in (scripts/fake-providers) sends back in its `narration`, `plain`,

@@ -1,8 +1,8 @@
 import Foundation
 import Logging
 import ReelForgeTestKit
+import ScriptStage
 import Shared
-import Stages
 import Testing
 
 /// The LLM script writers against a local server speaking the OpenAI and Anthropic formats

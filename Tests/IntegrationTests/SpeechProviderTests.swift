@@ -1,7 +1,7 @@
+import AudioStage
 import Foundation
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
 
 /// The cloud speech providers against a local server speaking the ElevenLabs and OpenAI formats
@@ -17,7 +17,7 @@ struct SpeechProviderTests {
 
     func synthesizer(_ provider: String, _ behaviour: String, timeout: Duration = .seconds(2)) -> any SpeechSynthesizer {
         let scope = "\(behaviour)/\(UUID().uuidString.prefix(8))"
-        let settings = TTSSettings(provider: provider, apiKey: "test-key",
+        let settings = TTSSettings(provider: SpeechProvider(rawValue: provider)!, apiKey: "test-key",
                                    baseURL: URL(string: provider == "openai" ? "\(Self.base)/\(scope)/v1" : "\(Self.base)/\(scope)")!,
                                    voice: provider == "openai" ? "alloy" : "21m00Tcm4TlvDq8ikWAM",
                                    model: provider == "openai" ? "gpt-4o-mini-tts" : "eleven_multilingual_v2",

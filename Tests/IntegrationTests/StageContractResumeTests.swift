@@ -1,8 +1,10 @@
+import AdaptStage
+import AudioStage
 import Foundation
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
+import VideoStage
 
 /// A job stored before the typed stage contracts resumes: each stage reads the earlier stage's artifact in the
 /// shape the old code stored it (string-keyed inline values, files under their old names) and produces its own.

@@ -1,8 +1,9 @@
+import AdaptStage
 import Foundation
 import ReelForgeTestKit
 import Shared
-import Stages
 import Testing
+import VideoStage
 
 /// Text in any script the installed fonts cover is drawn: the subtitle font has no CJK or emoji glyphs, so those
 /// characters come from fallback fonts (fontconfig), in the same line as the rest.

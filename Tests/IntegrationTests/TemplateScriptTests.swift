@@ -1,6 +1,6 @@
 import Foundation
+import ScriptStage
 import Shared
-import Stages
 import Testing
 
 /// The offline template reads naturally whatever the idea looks like: questions of every kind, topics, requests,

@@ -84,8 +84,9 @@ public struct Cue: Codable, Sendable, Hashable {
     public init(index: Int, text: String, lines: [String]) { self.index = index; self.text = text; self.lines = lines }
 }
 
-/// How pauses are marked for the speech provider.
-public enum PauseStyle: String, Sendable, Codable { case punctuation, ssml, elevenlabs }
+/// How the speech text marks pauses: punctuation only, or ElevenLabs' `<break/>` tags. (espeak-ng gets SSML with
+/// word marks that the audio stage writes itself.)
+public enum PauseStyle: String, Sendable, Codable { case punctuation, elevenlabs }
 
 /// The adapt stage's output: the script rewritten for speech, and the subtitle cues.
 public struct AdaptedText: StageContract, Hashable {

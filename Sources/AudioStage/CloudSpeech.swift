@@ -1,9 +1,10 @@
 import Foundation
+import ProviderClient
 import Shared
 
 /// Settings of a cloud text-to-speech provider.
 public struct TTSSettings: Sendable {
-    public var provider: String             // espeak | elevenlabs | openai
+    public var provider: SpeechProvider
     public var apiKey: String?
     public var baseURL: URL
     public var voice: String
@@ -14,11 +15,20 @@ public struct TTSSettings: Sendable {
     /// USD per 1000 characters, for the cost ledger.
     public var pricePer1K: Double
 
-    public init(provider: String, apiKey: String?, baseURL: URL, voice: String, model: String, stability: Double = 0.5,
+    public init(provider: SpeechProvider, apiKey: String?, baseURL: URL, voice: String, model: String, stability: Double = 0.5,
                 similarity: Double = 0.75, timeout: Duration = .seconds(120), pricePer1K: Double) {
         self.provider = provider; self.apiKey = apiKey; self.baseURL = baseURL; self.voice = voice; self.model = model
         self.stability = stability; self.similarity = similarity; self.timeout = timeout; self.pricePer1K = pricePer1K
         Redactor.shared.register(apiKey)
+    }
+
+    /// What `characters` characters cost at this price.
+    public func cost(characters: Int) -> Double { Double(characters) / 1000 * pricePer1K }
+
+    /// The key, or a permanent failure naming the variables that give it.
+    func key(for name: String, variable: String) throws -> String {
+        guard let apiKey, !apiKey.isEmpty else { throw StageFailure.permanent("\(name): no API key (\(variable) or \(variable)_FILE)") }
+        return apiKey
     }
 }
 
@@ -27,16 +37,16 @@ public struct TTSSettings: Sendable {
 public struct ElevenLabsSynthesizer: SpeechSynthesizer {
     public let name = "elevenlabs"
     public let chunkLimit = 4_500
-    public let pauseStyle = PauseStyle.elevenlabs
+    public let pauseStyle = SpeechProvider.elevenlabs.pauseStyle
     public let settings: TTSSettings
     let http: ProviderHTTP
 
     public init(settings: TTSSettings) { self.settings = settings; http = ProviderHTTP(timeout: settings.timeout) }
 
-    public func cost(characters: Int) -> Double { Double(characters) / 1000 * settings.pricePer1K }
+    public func cost(characters: Int) -> Double { settings.cost(characters: characters) }
 
     public func speak(_ text: String, language: String, workDir: URL) async throws -> SpeechPiece {
-        guard settings.apiKey?.isEmpty == false else { throw StageFailure.permanent("elevenlabs: no API key (ELEVENLABS_API_KEY or ELEVENLABS_API_KEY_FILE)") }
+        let key = try settings.key(for: name, variable: "ELEVENLABS_API_KEY")
         var url = settings.baseURL.appendingPathComponent("v1/text-to-speech/\(settings.voice)/with-timestamps")
         url = URL(string: url.absoluteString + "?output_format=mp3_44100_128")!
         var body: [String: JSONValue] = [
@@ -44,7 +54,7 @@ public struct ElevenLabsSynthesizer: SpeechSynthesizer {
             "voice_settings": ["stability": .double(settings.stability), "similarity_boost": .double(settings.similarity)],
         ]
         if settings.model.contains("turbo") || settings.model.contains("flash") { body["language_code"] = .string(language) }
-        let r = try await http.postJSON(url, headers: ["xi-api-key": settings.apiKey ?? ""], body: .object(body))
+        let r = try await http.postJSON(url, headers: ["xi-api-key": key], body: .object(body))
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: name) }
         guard let json = try? JSONValue.parse(r.body), let b64 = json["audio_base64"]?.stringValue,
               let audio = Data(base64Encoded: b64), !audio.isEmpty else {
@@ -89,19 +99,19 @@ public struct ElevenLabsSynthesizer: SpeechSynthesizer {
 public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
     public let name = "openai-tts"
     public let chunkLimit = 4_000
-    public let pauseStyle = PauseStyle.punctuation
+    public let pauseStyle = SpeechProvider.openai.pauseStyle
     public let settings: TTSSettings
     let http: ProviderHTTP
 
     public init(settings: TTSSettings) { self.settings = settings; http = ProviderHTTP(timeout: settings.timeout) }
 
-    public func cost(characters: Int) -> Double { Double(characters) / 1000 * settings.pricePer1K }
+    public func cost(characters: Int) -> Double { settings.cost(characters: characters) }
 
     public func speak(_ text: String, language: String, workDir: URL) async throws -> SpeechPiece {
-        guard settings.apiKey?.isEmpty == false else { throw StageFailure.permanent("openai-tts: no API key (OPENAI_API_KEY or OPENAI_API_KEY_FILE)") }
+        let key = try settings.key(for: name, variable: "OPENAI_API_KEY")
         let url = settings.baseURL.appendingPathComponent("audio/speech")
         let body: JSONValue = ["model": .string(settings.model), "input": .string(text), "voice": .string(settings.voice), "response_format": "wav"]
-        let r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: body)
+        let r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(key)"], body: body)
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: name) }
         guard r.body.count > 44 else { throw StageFailure.transient("openai-tts: the answer holds no audio") }
         let file = workDir.appendingPathComponent("piece-\(UUID().uuidString.prefix(8)).wav")

@@ -1,4 +1,5 @@
 import CFFmpeg
+import LibAV
 import Foundation
 import Shared
 

@@ -99,3 +99,14 @@ public struct ProviderHTTP: Sendable {
         return f
     }
 }
+
+/// The accounts more than one stage's providers use (OpenAI-compatible servers write scripts and speak), stated
+/// once for the help texts of the workers that read them.
+public enum ProviderAccounts {
+    public static let openAI: [StageModule.Variable] = [
+        ("OPENAI_API_KEY", "key for the openai providers (or OPENAI_API_KEY_FILE)"),
+        ("OPENAI_API_KEY_FILE", "a file holding OPENAI_API_KEY"),
+        ("OPENAI_BASE_URL", "OpenAI-compatible base URL (default https://api.openai.com/v1; Ollama, vLLM, OpenRouter, Groq...)"),
+    ]
+    public static let openAIBaseURL = "https://api.openai.com/v1"
+}

@@ -1,3 +1,4 @@
+import AdaptStage
 import Foundation
 import Logging
 import Shared
@@ -25,7 +26,7 @@ public protocol SpeechSynthesizer: Sendable {
 public struct EspeakSynthesizer: SpeechSynthesizer {
     public let name = "espeak-ng"
     public let chunkLimit = 20_000
-    public let pauseStyle = PauseStyle.punctuation
+    public let pauseStyle = SpeechProvider.espeak.pauseStyle
     public var wordsPerMinute: Int
 
     public init(wordsPerMinute: Int = 165) { self.wordsPerMinute = wordsPerMinute }

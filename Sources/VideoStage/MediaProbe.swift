@@ -1,4 +1,5 @@
 import CFFmpeg
+import LibAV
 import Foundation
 
 /// What a produced MP4 holds, read with libavformat: its streams' properties and where `moov` sits.

@@ -39,10 +39,6 @@ public struct RuleBasedAdapter: Sendable {
         let speech: String
         switch pauseStyle {
         case .punctuation: speech = t
-        case .ssml:
-            let escaped = t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;")
-            speech = "<speak>" + escaped.replacingOccurrences(of: "\n\n", with: " <break time=\"400ms\"/> ") + "</speak>"
         case .elevenlabs: speech = t.replacingOccurrences(of: "\n\n", with: " <break time=\"0.4s\"/> ")
         }
         return AdaptedScript(text: t, speechText: speech, cues: cues(for: display), language: language)

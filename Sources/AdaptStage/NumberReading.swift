@@ -158,28 +158,17 @@ struct NumberReading: Sendable {
         return total
     }
 
+    /// Fractions said by name, per language; others are read "A out of B" / "A sur B".
+    static let namedFractions: [Bool: [[Int]: String]] = [
+        false: [[24, 7]: "twenty-four seven", [50, 50]: "fifty-fifty", [9, 11]: "nine eleven", [1, 2]: "one half",
+                [1, 3]: "one third", [2, 3]: "two thirds", [1, 4]: "one quarter", [3, 4]: "three quarters"],
+        true: [[24, 7]: "vingt-quatre heures sur vingt-quatre, sept jours sur sept", [50, 50]: "cinquante-cinquante",
+               [1, 2]: "un demi", [1, 3]: "un tiers", [2, 3]: "deux tiers", [1, 4]: "un quart", [3, 4]: "trois quarts"],
+    ]
+
     func fraction(_ a: Int, _ b: Int) -> String {
-        if a == 24 && b == 7 { return fr ? "vingt-quatre heures sur vingt-quatre, sept jours sur sept" : "twenty-four seven" }
-        if a == 50 && b == 50 { return fr ? "cinquante-cinquante" : "fifty-fifty" }
-        if a == 9 && b == 11 && !fr { return "nine eleven" }
-        if fr {
-            switch (a, b) {
-            case (1, 2): return "un demi"
-            case (1, 3): return "un tiers"
-            case (2, 3): return "deux tiers"
-            case (1, 4): return "un quart"
-            case (3, 4): return "trois quarts"
-            default: return NumberWords.french(a) + " sur " + NumberWords.french(b)
-            }
-        }
-        switch (a, b) {
-        case (1, 2): return "one half"
-        case (1, 3): return "one third"
-        case (2, 3): return "two thirds"
-        case (1, 4): return "one quarter"
-        case (3, 4): return "three quarters"
-        default: return NumberWords.english(a) + " out of " + NumberWords.english(b)
-        }
+        if let named = Self.namedFractions[fr]?[[a, b]] { return named }
+        return fr ? NumberWords.french(a) + " sur " + NumberWords.french(b) : NumberWords.english(a) + " out of " + NumberWords.english(b)
     }
 
     // MARK: - Money

@@ -1,4 +1,5 @@
 import CFFmpeg
+import LibAV
 import Foundation
 
 /// One stretch of the video and the single background behind it.

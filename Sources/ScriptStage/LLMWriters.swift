@@ -1,4 +1,5 @@
 import Foundation
+import ProviderClient
 import Shared
 import Synchronization
 

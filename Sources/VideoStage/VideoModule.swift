@@ -1,0 +1,56 @@
+import Foundation
+import Shared
+
+extension StageModule {
+    /// The video stage: the local renderer with the REELFORGE_VIDEO_*, background, music and subtitle settings.
+    public static let video = StageModule(stage: .video, variables: RenderOptions.variables) { settings in
+        let options = try RenderOptions(settings)
+        return Built(executor: VideoStageExecutor(renderer: VideoRenderer(options: options)),
+                     summary: "video=\(options.width)x\(options.height)@\(options.fps) \(options.preset) crf \(options.crf)")
+    }
+}
+
+extension RenderOptions {
+    static let variables: [StageModule.Variable] = [
+        ("REELFORGE_VIDEO_SIZE", "WIDTHxHEIGHT (default 1080x1920)"),
+        ("REELFORGE_VIDEO_FPS", "frames per second (default 30)"),
+        ("REELFORGE_VIDEO_PRESET", "libx264 preset (default veryfast)"),
+        ("REELFORGE_VIDEO_CRF", "libx264 CRF (default 23)"),
+        ("REELFORGE_VIDEO_THREADS", "encoder threads, 0 = automatic (default 0)"),
+        ("REELFORGE_LOOP_SPILL_MB", "a background clip that loops is decoded once and replayed from a scratch file in the job's work folder up to this size, 0 = off (default 1024)"),
+        ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file, a folder of them (one a paragraph, picked by the script's keywords), media:NAME or media: (a file, or the whole library, of the media library in the store) or several separated by commas (one a paragraph, in order) (default a dark blue gradient)"),
+        ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
+        ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
+        ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color, highlight_color)"),
+    ]
+
+    /// The render settings the environment gives, over the defaults.
+    public init(_ settings: SettingsReader) throws {
+        self.init()
+        if let size = settings.text("REELFORGE_VIDEO_SIZE") { try setSize(size, name: "REELFORGE_VIDEO_SIZE") }
+        fps = try settings.integer("REELFORGE_VIDEO_FPS", 30, 1...120)
+        preset = settings.text("REELFORGE_VIDEO_PRESET", default: "veryfast")
+        crf = try settings.integer("REELFORGE_VIDEO_CRF", 23, 0...51)
+        threads = try settings.integer("REELFORGE_VIDEO_THREADS", 0, 0...64)
+        loopSpillBytes = try settings.integer("REELFORGE_LOOP_SPILL_MB", 1024, 0...1_048_576) << 20
+        if let bg = settings.text("REELFORGE_BACKGROUND") {
+            do { background = try BackgroundSource(parsing: bg) } catch let f as StageFailure {
+                throw ConfigError.invalid("REELFORGE_BACKGROUND", f.message)
+            }
+        }
+        if let file = try settings.existingFile("REELFORGE_MUSIC") {
+            music = file
+            musicLevelDB = Double(try settings.integer("REELFORGE_MUSIC_LEVEL_DB", -20, -60...0))
+        }
+        if let path = settings.text("REELFORGE_SUBTITLE_STYLE") { subtitles = try SubtitleStyle.load(path, variable: "REELFORGE_SUBTITLE_STYLE") }
+    }
+
+    /// `WIDTHxHEIGHT`, both even and 64 to 4096; `name` is the variable or option named in the error.
+    public mutating func setSize(_ text: String, name: String) throws {
+        let parts = text.lowercased().split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ (64...4096).contains($0) && $0 % 2 == 0 }) else {
+            throw ConfigError.invalid(name, "must be WIDTHxHEIGHT with even numbers from 64 to 4096, e.g. 1080x1920")
+        }
+        width = parts[0]; height = parts[1]
+    }
+}

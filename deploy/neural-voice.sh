@@ -134,7 +134,9 @@ sudo_for() {
   local dir=$1
   [ "$(id -u)" -ne 0 ] || return 0
   while [ ! -e "$dir" ]; do dir=$(dirname "$dir"); done
-  [ -w "$dir" ] || echo sudo
+  [ -w "$dir" ] && return 0
+  command -v sudo >/dev/null || fail "$dir is not writable and there is no sudo: run as root or pick a PREFIX"
+  echo sudo
 }
 
 install_voice() {

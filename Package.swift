@@ -40,6 +40,9 @@ let package = Package(
             name: "CMagickWand",
             cSettings: [.unsafeFlags(magickIncludes)],
             linkerSettings: [.linkedLibrary("MagickWand-6.Q16"), .linkedLibrary("MagickCore-6.Q16")]),
+        // sherpa-onnx's C API and ONNX Runtime: from PyPI (sherpa-onnx-core), installed with a pkg-config file by
+        // deploy/neural-voice.sh (scripts/install and the image's build stage); they run the Piper voice.
+        .systemLibrary(name: "CSherpaOnnx", pkgConfig: "sherpa-onnx-c-api"),
         .systemLibrary(name: "CFontconfig", pkgConfig: "fontconfig", providers: [.apt(["libfontconfig-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(
@@ -69,7 +72,7 @@ let package = Package(
         // libraries of its stages only: the ScriptWorker no ffmpeg, MagickWand or espeak-ng.
         .target(name: "ScriptStage", dependencies: ["Shared", "ProviderClient"]),
         .target(name: "AdaptStage", dependencies: ["Shared"]),
-        .target(name: "AudioStage", dependencies: ["Shared", "AdaptStage", "ProviderClient", "LibAV", "CEspeak", "CFFmpeg"]),
+        .target(name: "AudioStage", dependencies: ["Shared", "AdaptStage", "ProviderClient", "LibAV", "CEspeak", "CFFmpeg", "CSherpaOnnx"]),
         .target(name: "VideoStage", dependencies: ["Shared", "LibAV", "CFFmpeg", "CMagickWand", "CFontconfig"],
                 swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 

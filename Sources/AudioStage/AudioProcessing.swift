@@ -34,15 +34,20 @@ public struct PCM: Sendable {
 
     /// From 16-bit samples at any rate (espeak-ng), by linear interpolation.
     public static func from(_ s16: [Int16], rate: Int) -> PCM {
-        guard rate != Self.rate, !s16.isEmpty else { return PCM(samples: s16.map { Float($0) / 32768 }) }
+        from(s16.map { Float($0) / 32768 }, rate: rate)
+    }
+
+    /// From float samples at any rate (Piper voices), by linear interpolation.
+    public static func from(_ samples: [Float], rate: Int) -> PCM {
+        guard rate != Self.rate, !samples.isEmpty else { return PCM(samples: samples) }
         let ratio = Double(rate) / Double(Self.rate)
-        let count = Int(Double(s16.count) / ratio)
+        let count = Int(Double(samples.count) / ratio)
         var out = [Float](repeating: 0, count: count)
         for i in 0..<count {
             let x = Double(i) * ratio
             let j = Int(x), f = Float(x - Double(j))
-            let a = Float(s16[min(j, s16.count - 1)]), b = Float(s16[min(j + 1, s16.count - 1)])
-            out[i] = (a + (b - a) * f) / 32768
+            let a = samples[min(j, samples.count - 1)], b = samples[min(j + 1, samples.count - 1)]
+            out[i] = a + (b - a) * f
         }
         return PCM(samples: out)
     }
@@ -121,6 +126,20 @@ public struct PCM: Sendable {
             // Soft knee above 0.7: tanh-shaped approach to the ceiling, sign kept.
             samples[i] = a <= 0.7 ? v : (v < 0 ? -1 : 1) * (0.7 + (ceiling - 0.7) * Float(tanh(Double((a - 0.7) / (ceiling - 0.7)))))
         }
+    }
+
+    /// The end of the last 10 ms window in [from, to) whose RMS is above -40 dBFS (the level the subtitles'
+    /// pauses are measured at), or `from` when all of it is quiet.
+    public func lastSound(from: Double, to: Double) -> Double {
+        let window = Self.rate / 100
+        var end = min(samples.count, Int(to * Double(Self.rate)))
+        let start = max(0, Int(from * Double(Self.rate)))
+        while end - window >= start {
+            let w = samples[(end - window)..<end]
+            if w.reduce(0, { $0 + $1 * $1 }) / Float(window) > 1e-4 { return Double(end) / Double(Self.rate) }
+            end -= window
+        }
+        return from
     }
 
     /// Times of the first and last sounds above -40 dBFS, for spreading estimated word timings.

@@ -20,6 +20,12 @@ public protocol SpeechSynthesizer: Sendable {
     func speak(_ text: String, language: String, workDir: URL) async throws -> SpeechPiece
     /// What `characters` characters cost with this provider.
     func cost(characters: Int) -> Double
+    /// The voice that reads `language` (a provider with several voices picks one; most are one voice).
+    func voice(for language: String) -> any SpeechSynthesizer
+}
+
+extension SpeechSynthesizer {
+    public func voice(for language: String) -> any SpeechSynthesizer { self }
 }
 
 /// The offline synthesizer: espeak-ng through libespeak-ng, word timings from its word events.
@@ -51,6 +57,7 @@ public struct AudioStageExecutor: StageExecutor {
     }
 
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
+        let synthesizer = self.synthesizer.voice(for: input.idea.language)
         let adapted = try input.output(AdaptedText.self)
         let plain = adapted.text
         guard !plain.isEmpty else { throw StageFailure.permanent("the adapt artifact has no text") }
@@ -76,6 +83,7 @@ public struct AudioStageExecutor: StageExecutor {
         words = Self.ordered(words, duration: audio.duration)
         let before = audio.integratedLoudness()
         audio.normalise(to: loudnessTarget)
+        words = Self.endingInSound(words, audio: audio)
         let url = input.workDir.appendingPathComponent(SpokenNarration.wav.name)
         try audio.writeWAV(to: url)
         let timingsURL = input.workDir.appendingPathComponent(SpokenNarration.timings.name)
@@ -90,6 +98,18 @@ public struct AudioStageExecutor: StageExecutor {
             files: [SpokenNarration.wav: url, SpokenNarration.timings: timingsURL],
             costs: [CostEntry(stage: .audio, attempt: input.attempt, provider: synthesizer.name, units: Double(characters),
                               unit: "characters", costUSD: synthesizer.cost(characters: characters), at: Date(), calls: chunks.count)])
+    }
+
+    /// A word ends where the narration as stored falls quiet before the next word (-40 dBFS in 10 ms windows), when
+    /// that is earlier than the provider said: a pause shows in the subtitles as long as it is heard.
+    static func endingInSound(_ words: [WordTiming], audio: PCM) -> [WordTiming] {
+        var out = words
+        for i in out.indices {
+            let limit = min(out[i].end, i + 1 < out.count ? out[i + 1].start : audio.duration)
+            let heard = audio.lastSound(from: out[i].start, to: limit)
+            if heard > out[i].start + 0.02 && heard < out[i].end { out[i].end = heard }
+        }
+        return out
     }
 
     /// Strictly ordered, positive lengths, within the audio.

@@ -95,7 +95,8 @@ public struct ElevenLabsSynthesizer: SpeechSynthesizer {
     }
 }
 
-/// OpenAI speech (`/v1/audio/speech`): WAV audio; word timings estimated over the spoken span.
+/// OpenAI speech (`/v1/audio/speech`): WAV audio without timings; word timings by aligning it with espeak-ng's
+/// reading of the same text (`SpeechAlignment`).
 public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
     public let name = "openai-tts"
     public let chunkLimit = 4_000
@@ -118,6 +119,8 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
         try r.body.write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let pcm = try PCM.decode(file: file)
-        return SpeechPiece(pcm: pcm, words: TextChunks.estimateTimings(text, span: pcm.speechSpan()))
+        let local = try await EspeakEngine.shared.speak(text, language: language)
+        let words = try await SpeechAlignment.align(local.words, referenceAudio: PCM.from(local.samples, rate: local.sampleRate), to: pcm)
+        return SpeechPiece(pcm: pcm, words: words)
     }
 }

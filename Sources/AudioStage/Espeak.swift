@@ -16,7 +16,7 @@ public struct Speech: Sendable {
 public final class EspeakEngine: Sendable {
     public static let shared = EspeakEngine()
 
-    private let pool = BlockingPool(threads: 1, name: "espeak")
+    let pool = BlockingPool(threads: 1, name: "espeak")
     /// Samples and mark events of the utterance being synthesised; touched only by the espeak thread.
     nonisolated(unsafe) fileprivate static var collected: [Int16] = []
     nonisolated(unsafe) fileprivate static var marks: [(index: Int, ms: Int)] = []
@@ -59,7 +59,7 @@ public final class EspeakEngine: Sendable {
     }
 
     /// Initialises the library once, on the espeak thread.
-    private static func start() throws {
+    static func start() throws {
         guard sampleRate == 0 else { return }
         let rate = espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 500, nil, 0x8000 /* DONT_EXIT */)
         guard rate > 0 else { throw StageFailure.permanent("espeak-ng could not start (is espeak-ng-data installed?)") }

@@ -68,6 +68,7 @@ struct Make: AsyncParsableCommand {
               thumbnail \(summary.thumbnail ?? "-")
               subtitles \(summary.subtitles ?? "-")
               script    \(summary.script ?? "-")
+              voice     \(summary.voice ?? "-")
             """)
         } else {
             print("Stopped at \(summary.lastSuccessfulStep ?? "the start"): \(summary.error ?? summary.status)")

@@ -124,10 +124,13 @@ struct CaptionSyncTests {
         let (output, status) = try await Proc.run("reelforge", [
             "make", idea, "--lang", language, "--duration", "25", "--json",
             "--home", dir.appendingPathComponent(".reelforge").path, "--out", dir.appendingPathComponent("out").path,
-        ], env: ["REELFORGE_WORK_DIR": dir.appendingPathComponent("work").path, "REELFORGE_VIDEO_SIZE": "360x640"], logDir: dir)
+        ], env: ["REELFORGE_WORK_DIR": dir.appendingPathComponent("work").path, "REELFORGE_VIDEO_SIZE": "360x640",
+                 // The default voices, as a user gets them: the neural Piper voice in English, espeak-ng in French.
+                 "REELFORGE_TTS_PROVIDER": "offline"], logDir: dir)
         #expect(status == 0, "\(output)")
         let summary = try JSONValue.parse(Data(output[try #require(output.firstIndex(of: "{"))...].utf8))
         let video = URL(fileURLWithPath: try #require(summary["video"]?.stringValue))
+        #expect(summary["voice"]?.stringValue == (language == "en" ? "piper en_US-joe-medium" : "espeak-ng"))
         let srt = try String(contentsOfFile: try #require(summary["subtitles"]?.stringValue), encoding: .utf8)
         let script = try String(contentsOfFile: try #require(summary["script"]?.stringValue), encoding: .utf8)
         let cues = try SubtitleTiming.parseSRT(srt)

@@ -16,7 +16,7 @@ struct ConfigTests {
         let c = try ReelForgeConfig.fromEnvironment([:], modules: Self.pipeline)
         #expect(c.executors.map(\.stage) == Stage.allCases)
         #expect(try LLMSettings(c.settings) == nil && TTSSettings(c.settings) == nil)
-        #expect(c.summary.contains("script=template") && c.summary.contains("speech=espeak-ng 165 wpm"))
+        #expect(c.summary.contains("script=template") && c.summary.contains("espeak-ng 165 wpm"))
         #expect(c.retry.delays == [.seconds(10), .seconds(60), .seconds(300)] && c.retry.maxRetries == 3)
         #expect(c.prefix == "reelforge" && c.concurrency == 1 && c.httpPort == 9090)
         let render = try RenderOptions(c.settings)
@@ -37,7 +37,7 @@ struct ConfigTests {
         #expect(!c.summary.contains("sk-ant-test-123456"))
         // A bad value of any stage the process runs stops it at start, naming the variable; stages it does not run
         // are not read.
-        #expect(throws: ConfigError.invalid("REELFORGE_TTS_PROVIDER", "must be espeak, elevenlabs, openai")) {
+        #expect(throws: ConfigError.invalid("REELFORGE_TTS_PROVIDER", "must be offline, piper, espeak, elevenlabs, openai")) {
             try ReelForgeConfig.fromEnvironment(["REELFORGE_TTS_PROVIDER": "polly"], modules: [.audio])
         }
         #expect(throws: ConfigError.self) { try ReelForgeConfig.fromEnvironment(["REELFORGE_TTS_PROVIDER": "polly"], modules: [.adapt]) }

@@ -73,7 +73,7 @@ let package = Package(
         .target(name: "ScriptStage", dependencies: ["Shared", "ProviderClient"]),
         .target(name: "AdaptStage", dependencies: ["Shared"]),
         .target(name: "AudioStage", dependencies: ["Shared", "AdaptStage", "ProviderClient", "LibAV", "CEspeak", "CFFmpeg", "CSherpaOnnx"]),
-        .target(name: "VideoStage", dependencies: ["Shared", "LibAV", "CFFmpeg", "CMagickWand", "CFontconfig"],
+        .target(name: "VideoStage", dependencies: ["Shared", "ProviderClient", "LibAV", "CFFmpeg", "CMagickWand", "CFontconfig"],
                 swiftSettings: [.unsafeFlags(magickIncludes.flatMap { ["-Xcc", $0] })]),
 
         // Wiring shared by the three workers and the CLI.

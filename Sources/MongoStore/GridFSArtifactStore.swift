@@ -92,6 +92,7 @@ public final class GridFSArtifactStore: ArtifactStore {
         switch scope {
         case .idea(let id): return ["namespace": "idea", "idea_id": .string(id)]
         case .media: return ["namespace": "media"]
+        case .footage: return ["namespace": "footage"]
         }
     }
 

@@ -45,6 +45,12 @@ public struct ProviderHTTP: Sendable {
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
         request.httpBody = Data(body.jsonText.utf8)
+        return try await send(request)
+    }
+
+    /// One request with a hard deadline; transport failures classified for the retry policy.
+    func send(_ request: URLRequest) async throws -> Response {
+        let url = request.url!
         let host = url.host ?? "the provider"
         let prepared = request
         do {

@@ -3,10 +3,12 @@ import Shared
 
 extension StageModule {
     /// The video stage: the local renderer with the REELFORGE_VIDEO_*, background, music and subtitle settings.
-    public static let video = StageModule(stage: .video, variables: RenderOptions.variables) { settings in
+    public static let video = StageModule(stage: .video, variables: RenderOptions.variables + FootageFetcher.variables) { settings in
         let options = try RenderOptions(settings)
-        return Built(executor: VideoStageExecutor(renderer: VideoRenderer(options: options)),
-                     summary: "video=\(options.width)x\(options.height)@\(options.fps) \(options.preset) crf \(options.crf)")
+        let footage = try FootageFetcher(settings)
+        let sources = footage?.searches.map(\.source.rawValue).joined(separator: ",") ?? "off"
+        return Built(executor: VideoStageExecutor(renderer: VideoRenderer(options: options), footage: footage),
+                     summary: "video=\(options.width)x\(options.height)@\(options.fps) \(options.preset) crf \(options.crf) footage=\(sources)")
     }
 }
 
@@ -52,5 +54,37 @@ extension RenderOptions {
             throw ConfigError.invalid(name, "must be WIDTHxHEIGHT with even numbers from 64 to 4096, e.g. 1080x1920")
         }
         width = parts[0]; height = parts[1]
+    }
+}
+
+extension FootageFetcher {
+    static let variables: [StageModule.Variable] = [
+        (FootageSource.variable, "stock footage behind the paragraphs, in order of preference: pexels, pixabay, comma-separated (off)"),
+        ("PEXELS_API_KEY", "key for the pexels footage source (or PEXELS_API_KEY_FILE)"),
+        ("PEXELS_API_KEY_FILE", "a file holding PEXELS_API_KEY"),
+        ("PEXELS_BASE_URL", "Pexels API base URL (default https://api.pexels.com)"),
+        ("PIXABAY_API_KEY", "key for the pixabay footage source (or PIXABAY_API_KEY_FILE)"),
+        ("PIXABAY_API_KEY_FILE", "a file holding PIXABAY_API_KEY"),
+        ("PIXABAY_BASE_URL", "Pixabay API base URL (default https://pixabay.com)"),
+        ("REELFORGE_FOOTAGE_MAX_MB", "largest stock file downloaded, in MiB; a larger one is skipped for the next (default 200)"),
+        ("REELFORGE_FOOTAGE_TIMEOUT_SECONDS", "how long a footage search or download may receive nothing (default 30)"),
+    ]
+
+    /// The footage step the settings ask for; nil when REELFORGE_FOOTAGE names no source.
+    public init?(_ settings: SettingsReader) throws {
+        let sources = try FootageSource.list(settings.text(FootageSource.variable, default: ""))
+        guard !sources.isEmpty else { return nil }
+        let timeout = Duration.milliseconds(Int64(try settings.number("REELFORGE_FOOTAGE_TIMEOUT_SECONDS", 30, 1...600) * 1000))
+        let searches: [any FootageSearch] = try sources.map { source in
+            let name = source == .pexels ? "PEXELS" : "PIXABAY"
+            guard let key = settings.text("\(name)_API_KEY") else {
+                throw ConfigError.invalid(FootageSource.variable, "names \(source.rawValue) but \(name)_API_KEY (or \(name)_API_KEY_FILE) is not set")
+            }
+            switch source {
+            case .pexels: return PexelsSearch(key: key, base: try settings.baseURL("PEXELS_BASE_URL", default: "https://api.pexels.com"), timeout: timeout)
+            case .pixabay: return PixabaySearch(key: key, base: try settings.baseURL("PIXABAY_BASE_URL", default: "https://pixabay.com"), timeout: timeout)
+            }
+        }
+        self.init(searches: searches, maxBytes: try settings.integer("REELFORGE_FOOTAGE_MAX_MB", 200, 1...4096) << 20, timeout: timeout)
     }
 }

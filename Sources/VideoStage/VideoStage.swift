@@ -6,8 +6,12 @@ import Shared
 public struct VideoStageExecutor: StageExecutor {
     public let stage = Stage.video
     let renderer: VideoRenderer
+    /// The footage step (stock clips and photos per paragraph), when sources are configured.
+    let footage: FootageFetcher?
 
-    public init(renderer: VideoRenderer = VideoRenderer()) { self.renderer = renderer }
+    public init(renderer: VideoRenderer = VideoRenderer(), footage: FootageFetcher? = nil) {
+        self.renderer = renderer; self.footage = footage
+    }
 
     public func run(_ input: StageInput, logger: Logger) async throws -> StageOutput {
         let adapted = try input.output(AdaptedText.self)
@@ -24,6 +28,13 @@ public struct VideoStageExecutor: StageExecutor {
         if let asked = input.idea.background { options.background = try BackgroundSource(choice: asked) }
         options.background = try await MediaLibrary.resolve(options.background, paragraphs: paragraphs, store: input.artifacts,
                                                             into: input.workDir.appendingPathComponent("media"))
+        var plan = FootagePlan(items: [])
+        if let footage {
+            plan = try await footage.plan(input, paragraphs: paragraphs, duration: spoken + 0.5, height: options.height, logger: logger)
+            options.background = try await footage.background(plan, paragraphs: paragraphs.count, otherwise: options.background, input: input)
+        }
+        let credits = input.workDir.appendingPathComponent(RenderedVideo.credits.name)
+        try plan.credits.write(to: credits, atomically: true, encoding: .utf8)
         let result = try await VideoRenderer(options: options).render(audio: audio, cues: timed, paragraphs: paragraphs, to: out,
                                                                       thumbnail: thumb, progress: input.progress)
         for w in result.warnings { logger.warning("\(w)") }
@@ -40,7 +51,8 @@ public struct VideoStageExecutor: StageExecutor {
         return try StageOutput(
             contract: RenderedVideo(durationSeconds: result.duration, frames: result.frames, width: o.width, height: o.height,
                                     fps: o.fps, cues: timed.count, renderSeconds: seconds),
-            files: [RenderedVideo.mp4: out, RenderedVideo.srt: srt, RenderedVideo.vtt: vtt, RenderedVideo.thumbnail: thumb],
+            files: [RenderedVideo.mp4: out, RenderedVideo.srt: srt, RenderedVideo.vtt: vtt, RenderedVideo.thumbnail: thumb,
+                    RenderedVideo.credits: credits],
             costs: [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration,
                               unit: "seconds", costUSD: 0, at: Date())])
     }

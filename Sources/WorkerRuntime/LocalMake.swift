@@ -33,13 +33,15 @@ public struct LocalMake: Sendable {
         public var subtitles: String?
         public var script: String?
         public var thumbnail: String?
+        /// credits.txt: the stock footage used, with authors and licences.
+        public var credits: String?
         public var durationSeconds: Double?
         /// The voice that read the narration, e.g. `piper en_US-joe-medium` or `espeak-ng`.
         public var voice: String?
         public var error: String?
         enum CodingKeys: String, CodingKey {
             case ideaID = "idea_id", jobID = "job_id", status, lastSuccessfulStep = "last_successful_step", skipped, ran, attempts
-            case video, subtitles, script, thumbnail, durationSeconds = "duration_seconds", voice, error
+            case video, subtitles, script, thumbnail, credits, durationSeconds = "duration_seconds", voice, error
         }
     }
 
@@ -147,6 +149,7 @@ public struct LocalMake: Sendable {
         _ = try await export(RenderedVideo.vtt)
         summary.video = try await export(RenderedVideo.mp4)
         summary.thumbnail = try await export(RenderedVideo.thumbnail)
+        summary.credits = try await export(RenderedVideo.credits)
         summary.durationSeconds = try? idea.artifacts[.video]?.output(RenderedVideo.self).durationSeconds
         summary.voice = try? idea.artifacts[.audio]?.output(SpokenNarration.self).provider
         if idea.status == .failed { summary.error = idea.errors.last?.message }

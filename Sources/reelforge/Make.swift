@@ -13,13 +13,14 @@ struct Make: AsyncParsableCommand {
         Running the same command again (or 'make --resume IDEA_ID') after a crash, kill -9 or Ctrl-C resumes at the \
         stage that did not finish and skips the ones that did.
 
-        The providers are the workers': offline by default (the template script, espeak-ng), or those that \
+        The providers are the workers': offline by default (the template script, the Piper voice for English and \
+        espeak-ng for French), or those that \
         REELFORGE_SCRIPT_PROVIDER and REELFORGE_TTS_PROVIDER name; the adapter is rule-based and the video is \
         rendered here. REELFORGE_FAILPOINTS, REELFORGE_RETRY_DELAYS, the REELFORGE_VIDEO_* variables and the other \
         settings of 'reelforge env' apply as for the workers.
 
         Writes OUT/<slug>-<idea-id>/: \(RenderedVideo.mp4.name), \(RenderedVideo.thumbnail.name), \(RenderedVideo.srt.name) \
-        and .vtt, script.txt and .json, \(SpokenNarration.wav.name). Usage errors (an invalid option, an idea that is \
+        and .vtt, script.txt and .json, \(SpokenNarration.wav.name), \(RenderedVideo.credits.name). Usage errors (an invalid option, an idea that is \
         blank, too long, holds control characters or has no word in Latin script) exit with 64, a video not made \
         with 1.
         """)
@@ -32,6 +33,8 @@ struct Make: AsyncParsableCommand {
     @Option(help: "Folder of the embedded store.") var home = ".reelforge"
     @Option(help: "The background, as REELFORGE_BACKGROUND: a colour, #TOP:#BOTTOM, an image, a clip, a folder, media:NAME, media: or a comma list.")
     var background: String?
+    @Option(help: "Stock footage behind the paragraphs, as REELFORGE_FOOTAGE: pexels, pixabay or both in order (needs PEXELS_API_KEY / PIXABAY_API_KEY).")
+    var footage: String?
     @Flag(help: "Print a machine-readable summary instead of progress.") var json = false
 
     func validate() throws {
@@ -40,12 +43,16 @@ struct Make: AsyncParsableCommand {
         if let background {  // make also takes this machine's files and folders
             do { _ = try BackgroundSource(parsing: background) } catch let f as StageFailure { throw ValidationError("--background: \(f.message)") }
         }
+        if let footage {
+            do { _ = try FootageSource.list(footage, name: "--footage") } catch let e as ConfigError { throw ValidationError(e.description) }
+        }
     }
 
     func run() async throws {
         var env = ProcessInfo.processInfo.environment
         if env["REELFORGE_LOG_LEVEL"] == nil { env["REELFORGE_LOG_LEVEL"] = "warning" }
         if let background { env["REELFORGE_BACKGROUND"] = background }
+        if let footage { env[FootageSource.variable] = footage }
         let config = try ReelForgeConfig.fromEnvironment(env, modules: StageModule.pipeline)
         LoggingSetup.bootstrap(config)
         let display = ProgressDisplay(enabled: !json)
@@ -68,7 +75,7 @@ struct Make: AsyncParsableCommand {
               thumbnail \(summary.thumbnail ?? "-")
               subtitles \(summary.subtitles ?? "-")
               script    \(summary.script ?? "-")
-              voice     \(summary.voice ?? "-")
+              voice     \(summary.voice ?? "-")\(summary.credits.map { "\n  credits   \($0)" } ?? "")
             """)
         } else {
             print("Stopped at \(summary.lastSuccessfulStep ?? "the start"): \(summary.error ?? summary.status)")

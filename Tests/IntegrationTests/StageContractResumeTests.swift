@@ -57,7 +57,7 @@ struct StageContractResumeTests {
         var options = RenderOptions()
         options.width = 180; options.height = 320; options.fps = 10
         let video = try await VideoStageExecutor(renderer: VideoRenderer(options: options)).run(Self.input(idea, store, dir), logger: testLogger())
-        #expect(Set(video.files.keys) == ["video.mp4", "subtitles.srt", "subtitles.vtt", "thumbnail.png"])
+        #expect(Set(video.files.keys) == ["video.mp4", "subtitles.srt", "subtitles.vtt", "thumbnail.png", "credits.txt"])
         #expect(video.inline["cues"]?.intValue == adapted.inline["cues"]?.arrayValue?.count)
         #expect((video.inline["frames"]?.intValue ?? 0) > 10 && video.inline["width"] == 180)
         let srt = try String(contentsOf: #require(video.files["subtitles.srt"]).url, encoding: .utf8)

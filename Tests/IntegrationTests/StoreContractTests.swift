@@ -210,13 +210,18 @@ enum StoreContract {
         try await put(ideaVideo, "the video of the idea called media")
         try await put(mediaVideo, "a library clip")
         try await put(ArtifactKey.artifact(ideaID: "media_video", stage: .video, name: "video.mp4"), "a neighbour idea")
+        let footageClip = ArtifactKey.footage("pexels-11.mp4")
+        try await put(footageClip, "a stock clip")
+        try await put(ArtifactKey.artifact(ideaID: "footage", stage: .video, name: "pexels-11.mp4"), "an idea called footage")
         #expect(try await store.list(.media) == [mediaVideo], "the media library lists its own files only")
+        #expect(try await store.list(.footage) == [footageClip], "downloaded footage is a namespace of its own")
+        #expect(try await read(footageClip) == "a stock clip")
         #expect(try await store.list(ideaID: "media") == [ideaVideo], "an idea lists its own files only")
         #expect(try await read(ideaVideo) == "the video of the idea called media")
         #expect(try await read(mediaVideo) == "a library clip")
         // Ids of the old flat scheme (`<idea>.<stage>.<name>`, `media.<name>`) are in no namespace: never written.
         for old in ["media.video.video.mp4", "media.video.mp4", "\(UUID().uuidString.prefix(6)).video.video.mp4", "idea/../media/x.png",
-                    "media/a/b.png", "idea/x/nostage/f.txt"] {
+                    "media/a/b.png", "idea/x/nostage/f.txt", "footage/a/b.mp4", "footage/../media/x.png"] {
             await #expect(throws: StoreError.self, "\(old) must not be writable") { try await put(old, "x") }
         }
         #expect(try await store.list(.media) == [mediaVideo])

@@ -180,4 +180,6 @@ extension RenderedVideo {
     public static let srt = StageFile<RenderedVideo>("subtitles.srt", contentType: "application/x-subrip")
     public static let vtt = StageFile<RenderedVideo>("subtitles.vtt", contentType: "text/vtt")
     public static let thumbnail = StageFile<RenderedVideo>("thumbnail.png", contentType: "image/png")
+    /// Every stock clip and photo in the video, with author, page and licence (`FootagePlan.credits`).
+    public static let credits = StageFile<RenderedVideo>("credits.txt", contentType: "text/plain")
 }

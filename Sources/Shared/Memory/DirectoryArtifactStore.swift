@@ -55,8 +55,8 @@ public final class DirectoryArtifactStore: ArtifactStore {
     public func list(_ scope: ArtifactScope) async throws -> [String] {
         let prefix = ArtifactKey.prefix(scope)
         let base = prefix.split(separator: "/").reduce(root) { $0.appendingPathComponent(String($1)) }
-        // Media files sit right in their folder; an idea's are one level down, in a folder per stage.
-        let levels = scope == .media ? [""] : ((try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? []).map { $0 + "/" }
+        // Media and footage files sit right in their folder; an idea's are one level down, in a folder per stage.
+        let levels = scope == .media || scope == .footage ? [""] : ((try? FileManager.default.contentsOfDirectory(atPath: base.path)) ?? []).map { $0 + "/" }
         var ids: [String] = []
         for level in levels {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: base.appendingPathComponent(level).path)) ?? []

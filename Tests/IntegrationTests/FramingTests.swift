@@ -111,6 +111,24 @@ struct FramingTests {
         }
     }
 
+    /// The worker's default preset, a job's choice over it, and the style file laid over whichever preset applies.
+    @Test func presetsFromTheEnvironmentAndTheJob() throws {
+        let file = dir.appendingPathComponent("style.json")
+        try Data(##"{"highlight_color": "#00E5FF"}"##.utf8).write(to: file)
+        var o = try RenderOptions(SettingsReader(["REELFORGE_SUBTITLE_PRESET": "shorts", "REELFORGE_SUBTITLE_STYLE": file.path]))
+        #expect(o.subtitlePreset == .shorts && o.subtitles.safeArea == .platforms && o.subtitles.fontSize == 64)
+        #expect(o.subtitles.highlightColor == "#00E5FF", "the file's key over the preset's gold")
+        try o.frame(format: .landscape, style: .classic)
+        #expect(o.width == 1920 && o.height == 1080 && o.subtitles.safeArea == nil && o.subtitles.fontSize == 50)
+        #expect(o.subtitles.highlightColor == "#00E5FF", "the file is laid over the job's preset too")
+        var plain = try RenderOptions(SettingsReader([:]))
+        try plain.frame(format: nil, style: nil)
+        #expect(plain.subtitles == SubtitleStyle() && plain.width == 1080 && plain.height == 1920, "nothing asked, nothing changes")
+        #expect(throws: ConfigError.invalid("REELFORGE_SUBTITLE_PRESET", "must be classic or shorts")) {
+            try RenderOptions(SettingsReader(["REELFORGE_SUBTITLE_PRESET": "tiktok"]))
+        }
+    }
+
     @Test(arguments: [
         (["make", "why cats purr", "--format", "4:3"], "--format must be 9:16, 1:1 or 16:9"),
         (["submit", "why cats purr", "--format", "portrait"], "--format must be 9:16, 1:1 or 16:9"),

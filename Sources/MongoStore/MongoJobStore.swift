@@ -263,6 +263,7 @@ public final class MongoJobStore: JobStore {
         return [
             "_id": .string(i.id), "id": .string(i.id), "idea": .string(i.idea), "language": .string(i.language),
             "target_seconds": .int(Int64(i.targetSeconds)), "background": i.background.map { .string($0) } ?? .null,
+            "format": i.format.map { .string($0.rawValue) } ?? .null, "style": i.style.map { .string($0.rawValue) } ?? .null,
             "status": .string(i.status.rawValue),
             "last_successful_step": i.lastSuccessfulStep.map { .string($0.rawValue) } ?? .null,
             "progress_percentage": .int(Int64(i.progressPercentage)),
@@ -279,6 +280,8 @@ public final class MongoJobStore: JobStore {
         var i = IdeaRecord(id: id, idea: d["idea"]?.stringValue ?? "", language: d["language"]?.stringValue ?? "en",
                            targetSeconds: EJSON.int(d["target_seconds"]) ?? 30, now: EJSON.readDate(d["created_at"]) ?? Date())
         i.background = d["background"]?.stringValue
+        i.format = d["format"]?.stringValue.flatMap(VideoFormat.init(rawValue:))
+        i.style = d["style"]?.stringValue.flatMap(SubtitlePreset.init(rawValue:))
         i.status = d["status"]?.stringValue.flatMap(JobStatus.init(rawValue:)) ?? .queued
         i.lastSuccessfulStep = d["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:))
         i.progressPercentage = EJSON.int(d["progress_percentage"]) ?? 0

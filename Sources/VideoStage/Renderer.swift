@@ -13,6 +13,9 @@ public struct RenderOptions: Sendable, Hashable {
     public var threads: Int = 0
     public var background = BackgroundSource.default
     public var subtitles = SubtitleStyle()
+    /// The caption preset of jobs that ask for none, and the style file's JSON laid over a job's preset.
+    public var subtitlePreset = SubtitlePreset.classic
+    public var subtitleOverrides: Data?
     /// Background music mixed under the voice (looped), its level in dB, and how much lower while the voice speaks.
     public var music: URL?
     public var musicLevelDB: Double = -20

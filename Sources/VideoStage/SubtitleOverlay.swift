@@ -29,7 +29,7 @@ final class SubtitleRasterizer: Sendable {
 
     /// Lines that fit the width between the margins, at most `maxLines` (the rest is cut with an ellipsis).
     func wrap(_ lines: [String], wand: OpaquePointer, draw: OpaquePointer) -> [String] {
-        let maxWidth = Double(frameWidth - 2 * style.sideMargin)
+        let maxWidth = Double(style.textArea(frameWidth: frameWidth, frameHeight: frameHeight).width - 2 * style.sideMargin)
         let words = lines.joined(separator: " ").split(separator: " ").map(String.init)
         var out: [String] = [], current = ""
         for w in words {

@@ -18,6 +18,8 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
     public var boxPadding: Int = 16
     /// The colour of the word being spoken (cues timed from speech), e.g. `#FFD700`; nil for no highlight.
     public var highlightColor: String?
+    /// The part of the frame the text stays in (the `shorts` preset's); nil for the whole frame.
+    public var safeArea: SafeArea?
 
     public init() {}
 
@@ -29,7 +31,8 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SubtitleStyle()
+        let d = decoder.userInfo[Self.baseKey] as? SubtitleStyle ?? SubtitleStyle()
+        safeArea = d.safeArea
         fonts = try c.decodeIfPresent([String].self, forKey: .fonts) ?? d.fonts
         fontSize = try c.decodeIfPresent(Double.self, forKey: .fontSize) ?? d.fontSize
         color = try c.decodeIfPresent(String.self, forKey: .color) ?? d.color
@@ -39,9 +42,9 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
         bottomMargin = try c.decodeIfPresent(Int.self, forKey: .bottomMargin) ?? d.bottomMargin
         maxLines = try c.decodeIfPresent(Int.self, forKey: .maxLines) ?? d.maxLines
         lineSpacing = try c.decodeIfPresent(Double.self, forKey: .lineSpacing) ?? d.lineSpacing
-        boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor)
+        boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor) ?? d.boxColor
         boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
-        highlightColor = try c.decodeIfPresent(String.self, forKey: .highlightColor)
+        highlightColor = try c.decodeIfPresent(String.self, forKey: .highlightColor) ?? d.highlightColor
         for (key, value) in [("color", color), ("stroke_color", strokeColor), ("box_color", boxColor), ("highlight_color", highlightColor)] {
             if let value, !Self.isColor(value) {
                 throw DecodingError.dataCorruptedError(forKey: .color, in: c, debugDescription: "\(key) '\(value)' is not a colour (#RRGGBB, #RRGGBBAA or a name)")
@@ -110,17 +113,24 @@ extension SubtitleStyle {
         public var pad: Int
     }
 
-    /// The overlay of `lines` lines of text, the widest `widest` pixels wide, centred above the bottom margin,
-    /// and never outside the (even-sized) frame: it is blended into the frame's planes through raw pointers, so
-    /// text taller or wider than the frame is cut, never written past it.
+    /// The part of the frame the text goes in: the safe area, or the whole (even-sized) frame.
+    public func textArea(frameWidth: Int, frameHeight: Int) -> (x: Int, y: Int, width: Int, height: Int) {
+        (safeArea ?? .full).rect(width: frameWidth, height: frameHeight)
+    }
+
+    /// The overlay of `lines` lines of text, the widest `widest` pixels wide, centred in the text area above its
+    /// bottom margin, and never outside that area (nor the frame): it is blended into the frame's planes through
+    /// raw pointers, so text taller or wider than the area is cut, never written past it.
     public func overlayBox(widest: Double, lines: Int, frameWidth: Int, frameHeight: Int) -> OverlayBox {
         func pixels(_ x: Double) -> Int { x.isNaN ? 0 : Int(max(0, min(x, 1_048_576)).rounded(.up)) }
+        let area = textArea(frameWidth: frameWidth, frameHeight: frameHeight)
         let pad = pixels(strokeWidth) + 2 + (boxColor == nil ? 0 : pixels(Double(boxPadding)))
         let text = pixels(fontSize * lineSpacing * Double(max(1, min(lines, 1 << 10))))
-        var width = min(frameWidth, pixels(widest) + 2 * pad), height = min(frameHeight, text + 2 * pad)
+        var width = min(area.width, pixels(widest) + 2 * pad), height = min(area.height, text + 2 * pad)
         width += width % 2; height += height % 2
-        let x = ((frameWidth - width) / 2) & ~1
-        let y = min(max(0, frameHeight - bottomMargin - height + pad), frameHeight - height) & ~1
+        let x = (area.x + (area.width - width) / 2) & ~1
+        let bottom = area.y + area.height
+        let y = min(max(area.y, bottom - bottomMargin - height + pad), bottom - height) & ~1
         return OverlayBox(x: x, y: y, width: width, height: height, pad: pad)
     }
 }

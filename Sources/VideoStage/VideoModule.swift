@@ -23,7 +23,8 @@ extension RenderOptions {
         ("REELFORGE_BACKGROUND", "#RRGGBB, #TOP:#BOTTOM gradient, an image or a video file, a folder of them (one a paragraph, picked by the script's keywords), media:NAME or media: (a file, or the whole library, of the media library in the store) or several separated by commas (one a paragraph, in order) (default a dark blue gradient)"),
         ("REELFORGE_MUSIC", "an audio file played under the narration, looped and ducked while the voice speaks (off)"),
         ("REELFORGE_MUSIC_LEVEL_DB", "music level in dB without voice (default -20; 12 dB lower under the voice)"),
-        ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style (fonts, font_size, color, stroke_color, stroke_width, margins, box_color, highlight_color)"),
+        ("REELFORGE_SUBTITLE_PRESET", "captions of jobs that name no style: classic, or shorts (large, the spoken word highlighted, inside the platforms' safe area) (default classic)"),
+        ("REELFORGE_SUBTITLE_STYLE", "a JSON file of subtitle style laid over the preset (fonts, font_size, color, stroke_color, stroke_width, margins, box_color, highlight_color)"),
     ]
 
     /// The render settings the environment gives, over the defaults.
@@ -44,7 +45,33 @@ extension RenderOptions {
             music = file
             musicLevelDB = Double(try settings.integer("REELFORGE_MUSIC_LEVEL_DB", -20, -60...0))
         }
-        if let path = settings.text("REELFORGE_SUBTITLE_STYLE") { subtitles = try SubtitleStyle.load(path, variable: "REELFORGE_SUBTITLE_STYLE") }
+        try setSubtitles(settings)
+    }
+
+    /// REELFORGE_SUBTITLE_PRESET with REELFORGE_SUBTITLE_STYLE over it (checked over every preset now, so that
+    /// a job's choice cannot fail later).
+    private mutating func setSubtitles(_ settings: SettingsReader) throws {
+        if let name = settings.text("REELFORGE_SUBTITLE_PRESET") {
+            guard let p = SubtitlePreset(rawValue: name) else { throw ConfigError.invalid("REELFORGE_SUBTITLE_PRESET", "must be \(SubtitlePreset.choicesText)") }
+            subtitlePreset = p
+        }
+        if let path = settings.text("REELFORGE_SUBTITLE_STYLE") {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ConfigError.invalid("REELFORGE_SUBTITLE_STYLE", "names a file that cannot be read")
+            }
+            subtitleOverrides = data
+            for p in SubtitlePreset.allCases { _ = try SubtitleStyle.preset(p, width: width, height: height, overrides: data, variable: "REELFORGE_SUBTITLE_STYLE") }
+        }
+        subtitles = try SubtitleStyle.preset(subtitlePreset, width: width, height: height, overrides: subtitleOverrides, variable: "REELFORGE_SUBTITLE_STYLE")
+    }
+
+    /// The frame and captions a job asks for over the worker's own: the format's size, and the subtitles of the
+    /// job's preset (or the worker's) for that frame. Nothing asked, nothing changes.
+    public mutating func frame(format: VideoFormat?, style: SubtitlePreset?) throws {
+        guard format != nil || style != nil else { return }
+        if let format { width = format.width; height = format.height }
+        subtitles = try SubtitleStyle.preset(style ?? subtitlePreset, width: width, height: height, overrides: subtitleOverrides,
+                                             variable: "REELFORGE_SUBTITLE_STYLE")
     }
 
     /// `WIDTHxHEIGHT`, both even and 64 to 4096; `name` is the variable or option named in the error.

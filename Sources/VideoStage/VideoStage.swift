@@ -26,6 +26,7 @@ public struct VideoStageExecutor: StageExecutor {
         // Backgrounds from the shared media library are fetched into the work folder first.
         var options = renderer.options
         if let asked = input.idea.background { options.background = try BackgroundSource(choice: asked) }
+        try options.frame(format: input.idea.format, style: input.idea.style)
         options.background = try await MediaLibrary.resolve(options.background, paragraphs: paragraphs, store: input.artifacts,
                                                             into: input.workDir.appendingPathComponent("media"))
         var plan = FootagePlan(items: [])
@@ -47,7 +48,7 @@ public struct VideoStageExecutor: StageExecutor {
         let vtt = input.workDir.appendingPathComponent(RenderedVideo.vtt.name)
         try SubtitleTiming.webVTT(timed).write(to: vtt, atomically: true, encoding: .utf8)
         logger.info("rendered \(result.frames) frames (\(String(format: "%.1f", result.duration)) s of video) in \(String(format: "%.1f", seconds)) s")
-        let o = renderer.options
+        let o = options
         return try StageOutput(
             contract: RenderedVideo(durationSeconds: result.duration, frames: result.frames, width: o.width, height: o.height,
                                     fps: o.fps, cues: timed.count, renderSeconds: seconds),

@@ -15,6 +15,9 @@ public struct LocalMake: Sendable {
         public var seconds: Int
         public var outDir: URL
         public var home: URL
+        /// The frame and captions of a new idea (stored with it, so a resumed run renders the same).
+        public var format: VideoFormat?
+        public var style: SubtitlePreset?
         public init(idea: String?, resumeID: String?, language: String, seconds: Int, outDir: URL, home: URL) {
             self.idea = idea; self.resumeID = resumeID; self.language = language; self.seconds = seconds
             self.outDir = outDir; self.home = home
@@ -113,13 +116,14 @@ public struct LocalMake: Sendable {
             return (idea, job)
         }
         let text = try IdeaText.normalized(r.idea ?? "")
-        // The same idea, language and length made before: resume it.
-        for idea in try await store.ideas(limit: 10_000) where idea.idea == text && idea.language == r.language && idea.targetSeconds == r.seconds {
+        // The same idea, language, length and framing made before: resume it.
+        for idea in try await store.ideas(limit: 10_000) where idea.idea == text && idea.language == r.language && idea.targetSeconds == r.seconds
+            && idea.format == r.format && idea.style == r.style {
             if let job = try await store.jobs(ideaID: idea.id).last { return (idea, job) }
         }
         // Stored only: run() enqueues the first stage on its own queue.
         return try await Operations(queue: MemoryWorkQueue(), store: store, maxRetries: config.retry.maxRetries)
-            .create(idea: text, language: r.language, seconds: r.seconds)
+            .create(idea: text, language: r.language, seconds: r.seconds, format: r.format, style: r.style)
     }
 
     /// Copies the video, subtitles and script out of the embedded store and summarises the run.

@@ -35,11 +35,17 @@ struct Make: AsyncParsableCommand {
     var background: String?
     @Option(help: "Stock footage behind the paragraphs, as REELFORGE_FOOTAGE: pexels, pixabay or both in order (needs PEXELS_API_KEY / PIXABAY_API_KEY).")
     var footage: String?
+    @Option(help: "The frame: \(VideoFormat.choicesText) (1080x1920, 1080x1080, 1920x1080; default: REELFORGE_VIDEO_SIZE, 1080x1920). Kept with the idea: --resume uses it.")
+    var format: String?
+    @Option(help: "The captions: classic, or shorts (large, the spoken word highlighted, inside the platforms' safe area) (default: REELFORGE_SUBTITLE_PRESET, classic). Kept with the idea.")
+    var style: String?
     @Flag(help: "Print a machine-readable summary instead of progress.") var json = false
 
     func validate() throws {
         if (idea == nil) == (resume == nil) { throw ValidationError("name an idea, or pass --resume IDEA_ID") }
         try validateIdea(idea, lang: lang, duration: duration, background: nil)
+        _ = try framing(format: format, style: style)
+        if resume != nil && (format != nil || style != nil) { throw ValidationError("--format and --style name a new idea's frame; --resume keeps the stored idea's") }
         if let background {  // make also takes this machine's files and folders
             do { _ = try BackgroundSource(parsing: background) } catch let f as StageFailure { throw ValidationError("--background: \(f.message)") }
         }
@@ -57,9 +63,10 @@ struct Make: AsyncParsableCommand {
         LoggingSetup.bootstrap(config)
         let display = ProgressDisplay(enabled: !json)
         let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-        let request = LocalMake.Request(idea: idea, resumeID: resume, language: lang, seconds: duration,
+        var request = LocalMake.Request(idea: idea, resumeID: resume, language: lang, seconds: duration,
                                         outDir: URL(fileURLWithPath: out, relativeTo: cwd).standardizedFileURL,
                                         home: URL(fileURLWithPath: home, relativeTo: cwd).standardizedFileURL)
+        (request.format, request.style) = try framing(format: format, style: style)
         let summary: LocalMake.Summary
         do {
             summary = try await LocalMake(config: config, logger: Logger(label: "reelforge")).run(request, display: display)

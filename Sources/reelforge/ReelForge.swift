@@ -94,16 +94,25 @@ struct Submit: AsyncParsableCommand {
     @Option(parsing: .unconditional, help: "Target length in seconds (5-600).") var duration = 30
     @Option(help: "This video's background: #RRGGBB, #TOP:#BOTTOM, media:NAME, media: (chosen by keywords) or a comma list (default: the video worker's REELFORGE_BACKGROUND).")
     var background: String?
+    @Option(help: "This video's frame: \(VideoFormat.choicesText) (default: the video worker's REELFORGE_VIDEO_SIZE, 1080x1920).")
+    var format: String?
+    @Option(help: "This video's captions: \(SubtitlePreset.choicesText) (default: the video worker's REELFORGE_SUBTITLE_PRESET).")
+    var style: String?
     @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
 
     func validate() throws {
         try validateIdea(idea, lang: lang, duration: duration, background: background)
+        _ = try framing(format: format, style: style)
     }
 
     func run() async throws {
         let d = try await Distributed.connect()
         let s: Operations.Submitted
-        do { s = try await d.operations.submit(idea: idea, language: lang, seconds: duration, background: background) } catch {
+        let (videoFormat, preset) = try framing(format: format, style: style)
+        do {
+            s = try await d.operations.submit(idea: idea, language: lang, seconds: duration, background: background, format: videoFormat,
+                                              style: preset)
+        } catch {
             await d.close()
             throw error
         }
@@ -122,6 +131,20 @@ func validateIdea(_ idea: String?, lang: String, duration: Int, background: Stri
         throw ValidationError("--duration must be \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound) seconds (got \(duration))")
     }
     if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
+}
+
+/// `--format` and `--style` of `submit` and `make`, checked against the fixed lists (usage errors: exit 64).
+func framing(format: String?, style: String?) throws -> (VideoFormat?, SubtitlePreset?) {
+    var f: VideoFormat?, p: SubtitlePreset?
+    if let format {
+        guard let v = VideoFormat(rawValue: format) else { throw ValidationError("--format must be \(VideoFormat.choicesText) (got '\(format.prefix(40))')") }
+        f = v
+    }
+    if let style {
+        guard let v = SubtitlePreset(rawValue: style) else { throw ValidationError("--style must be \(SubtitlePreset.choicesText) (got '\(style.prefix(40))')") }
+        p = v
+    }
+    return (f, p)
 }
 
 struct Status: AsyncParsableCommand {

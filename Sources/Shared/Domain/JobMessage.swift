@@ -25,8 +25,13 @@ public struct JobMessage: Sendable, Hashable {
         public var targetSeconds: Int
         /// The background the idea asks for (`BackgroundChoice`); nil for the worker's own.
         public var background: String?
-        public init(text: String, language: String, targetSeconds: Int, background: String? = nil) {
+        /// The frame and caption look the idea asks for; nil for the video worker's own.
+        public var format: VideoFormat?
+        public var style: SubtitlePreset?
+        public init(text: String, language: String, targetSeconds: Int, background: String? = nil, format: VideoFormat? = nil,
+                    style: SubtitlePreset? = nil) {
             self.text = text; self.language = language; self.targetSeconds = targetSeconds; self.background = background
+            self.format = format; self.style = style
         }
     }
 
@@ -111,6 +116,8 @@ public struct JobMessageCodec: Sendable {
             object["language"] = .string(n.language)
             object["duration_seconds"] = .int(Int64(n.targetSeconds))
             if let b = n.background { object["background"] = .string(b) }
+            if let f = n.format { object["format"] = .string(f.rawValue) }
+            if let s = n.style { object["style"] = .string(s.rawValue) }
         }
         var headers = [
             MessageHeader.attempt: String(m.attempt), MessageHeader.stage: m.stage.rawValue,
@@ -187,7 +194,18 @@ public struct JobMessageCodec: Sendable {
             if let problem = BackgroundChoice.problem(s) { throw .wrongType(field: "background", expected: "a colour, gradient or media: name (\(problem))") }
             background = s
         }
-        return .init(text: text, language: language, targetSeconds: seconds, background: background)
+        return .init(text: text, language: language, targetSeconds: seconds, background: background,
+                     format: try choice(o, "format", VideoFormat.self), style: try choice(o, "style", SubtitlePreset.self))
+    }
+
+    /// An optional field whose value is one of a fixed list (`format`, `style`).
+    private static func choice<T: RawRepresentable & CaseIterable>(_ o: [String: JSONValue], _ field: String,
+                                                                   _: T.Type) throws(MessageError) -> T? where T.RawValue == String {
+        guard let v = o[field] else { return nil }
+        guard let s = v.stringValue, let value = T(rawValue: s) else {
+            throw .wrongType(field: field, expected: "one of " + T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+        }
+        return value
     }
 
     /// The idea's text by the one rule of `IdeaText`.

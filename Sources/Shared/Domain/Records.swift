@@ -64,6 +64,9 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     public var targetSeconds: Int
     /// The background the idea asked for (`BackgroundChoice`); nil for the video worker's own.
     public var background: String?
+    /// The frame and caption look the idea asked for (`--format`, `--style`); nil for the video worker's own.
+    public var format: VideoFormat?
+    public var style: SubtitlePreset?
     public var status: JobStatus
     public var lastSuccessfulStep: Checkpoint?
     public var progressPercentage: Int

@@ -264,6 +264,7 @@ public final class MongoJobStore: JobStore {
             "_id": .string(i.id), "id": .string(i.id), "idea": .string(i.idea), "language": .string(i.language),
             "target_seconds": .int(Int64(i.targetSeconds)), "background": i.background.map { .string($0) } ?? .null,
             "format": i.format.map { .string($0.rawValue) } ?? .null, "style": i.style.map { .string($0.rawValue) } ?? .null,
+            "footage": i.footage.map { .string($0.map(\.rawValue).joined(separator: ",")) } ?? .null,
             "status": .string(i.status.rawValue),
             "last_successful_step": i.lastSuccessfulStep.map { .string($0.rawValue) } ?? .null,
             "progress_percentage": .int(Int64(i.progressPercentage)),
@@ -282,6 +283,7 @@ public final class MongoJobStore: JobStore {
         i.background = d["background"]?.stringValue
         i.format = d["format"]?.stringValue.flatMap(VideoFormat.init(rawValue:))
         i.style = d["style"]?.stringValue.flatMap(SubtitlePreset.init(rawValue:))
+        i.footage = d["footage"]?.stringValue.flatMap { try? FootageSource.list($0) }
         i.status = d["status"]?.stringValue.flatMap(JobStatus.init(rawValue:)) ?? .queued
         i.lastSuccessfulStep = d["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:))
         i.progressPercentage = EJSON.int(d["progress_percentage"]) ?? 0

@@ -6,7 +6,8 @@ extension StageModule {
     public static let video = StageModule(stage: .video, variables: RenderOptions.variables + FootageFetcher.variables) { settings in
         let options = try RenderOptions(settings)
         let footage = try FootageFetcher(settings)
-        let sources = footage?.searches.map(\.source.rawValue).joined(separator: ",") ?? "off"
+        let own = footage?.searches.map(\.source.rawValue).joined(separator: ",") ?? ""
+        let sources = footage.map { f in (own.isEmpty ? "off" : own) + " (jobs may ask for \(f.available.map(\.source.rawValue).joined(separator: ",")))" } ?? "off"
         return Built(executor: VideoStageExecutor(renderer: VideoRenderer(options: options), footage: footage),
                      summary: "video=\(options.width)x\(options.height)@\(options.fps) \(options.preset) crf \(options.crf) footage=\(sources)")
     }
@@ -97,21 +98,27 @@ extension FootageFetcher {
         ("REELFORGE_FOOTAGE_TIMEOUT_SECONDS", "how long a footage search or download may receive nothing (default 30)"),
     ]
 
-    /// The footage step the settings ask for; nil when REELFORGE_FOOTAGE names no source.
+    /// The footage step the settings allow: the worker's own sources (REELFORGE_FOOTAGE, each needing its key)
+    /// and every source with a key (what a job may ask for); nil when there is neither.
     public init?(_ settings: SettingsReader) throws {
         let sources = try FootageSource.list(settings.text(FootageSource.variable, default: ""))
-        guard !sources.isEmpty else { return nil }
         let timeout = Duration.milliseconds(Int64(try settings.number("REELFORGE_FOOTAGE_TIMEOUT_SECONDS", 30, 1...600) * 1000))
-        let searches: [any FootageSearch] = try sources.map { source in
-            let name = source == .pexels ? "PEXELS" : "PIXABAY"
-            guard let key = settings.text("\(name)_API_KEY") else {
-                throw ConfigError.invalid(FootageSource.variable, "names \(source.rawValue) but \(name)_API_KEY (or \(name)_API_KEY_FILE) is not set")
-            }
+        var available: [any FootageSearch] = []
+        for source in FootageSource.allCases {
+            guard let key = settings.text(source.keyVariable) else { continue }
             switch source {
-            case .pexels: return PexelsSearch(key: key, base: try settings.baseURL("PEXELS_BASE_URL", default: "https://api.pexels.com"), timeout: timeout)
-            case .pixabay: return PixabaySearch(key: key, base: try settings.baseURL("PIXABAY_BASE_URL", default: "https://pixabay.com"), timeout: timeout)
+            case .pexels: available.append(PexelsSearch(key: key, base: try settings.baseURL("PEXELS_BASE_URL", default: "https://api.pexels.com"), timeout: timeout))
+            case .pixabay: available.append(PixabaySearch(key: key, base: try settings.baseURL("PIXABAY_BASE_URL", default: "https://pixabay.com"), timeout: timeout))
             }
         }
-        self.init(searches: searches, maxBytes: try settings.integer("REELFORGE_FOOTAGE_MAX_MB", 200, 1...4096) << 20, timeout: timeout)
+        let searches: [any FootageSearch] = try sources.map { source in
+            guard let search = available.first(where: { $0.source == source }) else {
+                throw ConfigError.invalid(FootageSource.variable, "names \(source.rawValue) but \(source.keyVariable) (or \(source.keyVariable)_FILE) is not set")
+            }
+            return search
+        }
+        guard !available.isEmpty else { return nil }
+        self.init(searches: searches, available: available, maxBytes: try settings.integer("REELFORGE_FOOTAGE_MAX_MB", 200, 1...4096) << 20,
+                  timeout: timeout)
     }
 }

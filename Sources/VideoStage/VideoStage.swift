@@ -30,8 +30,9 @@ public struct VideoStageExecutor: StageExecutor {
         options.background = try await MediaLibrary.resolve(options.background, paragraphs: paragraphs, store: input.artifacts,
                                                             into: input.workDir.appendingPathComponent("media"))
         var plan = FootagePlan(items: [])
-        if let footage {
-            plan = try await footage.plan(input, paragraphs: paragraphs, duration: spoken + 0.5, height: options.height, logger: logger)
+        let searches = try FootageFetcher.searches(for: input.idea.footage, on: footage)
+        if let footage, !searches.isEmpty {
+            plan = try await footage.plan(input, using: searches, paragraphs: paragraphs, duration: spoken + 0.5, height: options.height, logger: logger)
             options.background = try await footage.background(plan, paragraphs: paragraphs.count, otherwise: options.background, input: input)
         }
         let credits = input.workDir.appendingPathComponent(RenderedVideo.credits.name)

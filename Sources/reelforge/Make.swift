@@ -49,9 +49,7 @@ struct Make: AsyncParsableCommand {
         if let background {  // make also takes this machine's files and folders
             do { _ = try BackgroundSource(parsing: background) } catch let f as StageFailure { throw ValidationError("--background: \(f.message)") }
         }
-        if let footage {
-            do { _ = try FootageSource.list(footage, name: "--footage") } catch let e as ConfigError { throw ValidationError(e.description) }
-        }
+        _ = try footageSources(footage)
     }
 
     func run() async throws {

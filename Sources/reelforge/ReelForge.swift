@@ -98,11 +98,14 @@ struct Submit: AsyncParsableCommand {
     var format: String?
     @Option(help: "This video's captions: \(SubtitlePreset.choicesText) (default: the video worker's REELFORGE_SUBTITLE_PRESET).")
     var style: String?
+    @Option(help: "This video's stock footage sources, in order: pexels, pixabay or pexels,pixabay (default: the video worker's REELFORGE_FOOTAGE).")
+    var footage: String?
     @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
 
     func validate() throws {
         try validateIdea(idea, lang: lang, duration: duration, background: background)
         _ = try framing(format: format, style: style)
+        _ = try footageSources(footage)
     }
 
     func run() async throws {
@@ -111,7 +114,7 @@ struct Submit: AsyncParsableCommand {
         let (videoFormat, preset) = try framing(format: format, style: style)
         do {
             s = try await d.operations.submit(idea: idea, language: lang, seconds: duration, background: background, format: videoFormat,
-                                              style: preset)
+                                              style: preset, footage: try footageSources(footage))
         } catch {
             await d.close()
             throw error
@@ -131,6 +134,16 @@ func validateIdea(_ idea: String?, lang: String, duration: Int, background: Stri
         throw ValidationError("--duration must be \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound) seconds (got \(duration))")
     }
     if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
+}
+
+/// `--footage` of `submit` and `make`: sources of the fixed list, in order (a usage error otherwise: exit 64).
+func footageSources(_ text: String?) throws -> [FootageSource]? {
+    guard let text else { return nil }
+    do {
+        let list = try FootageSource.list(text, name: "--footage")
+        guard !list.isEmpty else { throw ConfigError.invalid("--footage", "names no source") }
+        return list
+    } catch let e as ConfigError { throw ValidationError(e.description) }
 }
 
 /// `--format` and `--style` of `submit` and `make`, checked against the fixed lists (usage errors: exit 64).

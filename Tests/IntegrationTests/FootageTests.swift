@@ -59,7 +59,7 @@ struct FootageTests {
             return VideoStageExecutor(renderer: VideoRenderer(options: options), footage: FootageFetcher(searches: searches, maxBytes: maxBytes, timeout: .seconds(10)))
         }
 
-        func make(_ idea: String, video: any StageExecutor, seconds: Int = 20) async throws -> (IdeaRecord, JobRecord) {
+        func make(_ idea: String, video: any StageExecutor, seconds: Int = 20, footage: [FootageSource]? = nil) async throws -> (IdeaRecord, JobRecord) {
             let executors: [any StageExecutor] = [ScriptStageExecutor(writer: TemplateScriptWriter()), AdaptStageExecutor(),
                                                   AudioStageExecutor(synthesizer: EspeakSynthesizer()), video]
             let runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: executors,
@@ -68,7 +68,7 @@ struct FootageTests {
                                      logger: testLogger())
             let serving = Task { try await runner.serve(stages: Stage.allCases, concurrency: 1) }
             defer { serving.cancel() }
-            let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: idea, seconds: seconds)
+            let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: idea, seconds: seconds, footage: footage)
             _ = try await eventually(timeout: .seconds(120)) {
                 let status = try await store.idea(s.ideaID)?.status
                 return status == .completed || status == .failed
@@ -225,6 +225,27 @@ struct FootageTests {
         #expect(white > 2_000 && red > 100_000, "caption pixels \(white), footage pixels \(red)")
         let credits = try String(contentsOfFile: try #require(summary["credits"]?.stringValue), encoding: .utf8)
         #expect(credits.contains("Author 11") && credits.contains("Author 12"))
+    }
+
+    /// A job's own `footage` (the message's field, `reelforge submit --footage`) over the worker's default, and a
+    /// source the worker has no key for: parked for good, with the reason.
+    @Test func aJobsOwnSourcesOverTheWorkers() async throws {
+        let h = try Harness()
+        let scope = "ok/\(UUID().uuidString.prefix(8))"
+        var options = RenderOptions()
+        options.width = 180; options.height = 320; options.fps = 10; options.preset = "ultrafast"
+        let pixabay = PixabaySearch(key: "test-key", base: URL(string: "\(Self.base)/\(scope)")!)
+        // The worker's own list is empty (REELFORGE_FOOTAGE unset) but it has a Pixabay key.
+        let video = VideoStageExecutor(renderer: VideoRenderer(options: options), footage: FootageFetcher(searches: [], available: [pixabay]))
+        let (plain, _) = try await h.make("why cats purr", video: video, seconds: 12)
+        let noPlan = (try? await h.plan(plain)) == nil
+        #expect(plain.status == .completed && noPlan, "no footage asked for: no footage step")
+        let (asked, _) = try await h.make("why octopuses have three hearts", video: video, seconds: 12, footage: [.pixabay])
+        #expect(asked.status == .completed && asked.footage == [.pixabay])
+        #expect(try await h.plan(asked).items.first?.source == "pixabay")
+        let (missing, job) = try await h.make("why dogs dream", video: video, seconds: 12, footage: [.pexels])
+        #expect(missing.status == .failed && job.attempts[.video] == 1)
+        #expect(missing.errors.last?.message.contains("PEXELS_API_KEY") == true, "\(missing.errors.map(\.message))")
     }
 }
 

@@ -8,6 +8,9 @@ public enum FootageSource: String, Sendable, Codable, CaseIterable {
 
     public static let variable = "REELFORGE_FOOTAGE"
 
+    /// The variable holding this source's key (or `<it>_FILE`).
+    public var keyVariable: String { self == .pexels ? "PEXELS_API_KEY" : "PIXABAY_API_KEY" }
+
     /// `pexels,pixabay` in that order; an unknown name is an error naming the known ones.
     public static func list(_ text: String, name: String = variable) throws -> [FootageSource] {
         var out: [FootageSource] = []

@@ -28,10 +28,12 @@ public struct JobMessage: Sendable, Hashable {
         /// The frame and caption look the idea asks for; nil for the video worker's own.
         public var format: VideoFormat?
         public var style: SubtitlePreset?
+        /// The stock footage sources the idea asks for, in order (`FootageSource`); nil for the video worker's own.
+        public var footage: [FootageSource]?
         public init(text: String, language: String, targetSeconds: Int, background: String? = nil, format: VideoFormat? = nil,
-                    style: SubtitlePreset? = nil) {
+                    style: SubtitlePreset? = nil, footage: [FootageSource]? = nil) {
             self.text = text; self.language = language; self.targetSeconds = targetSeconds; self.background = background
-            self.format = format; self.style = style
+            self.format = format; self.style = style; self.footage = footage
         }
     }
 
@@ -118,6 +120,7 @@ public struct JobMessageCodec: Sendable {
             if let b = n.background { object["background"] = .string(b) }
             if let f = n.format { object["format"] = .string(f.rawValue) }
             if let s = n.style { object["style"] = .string(s.rawValue) }
+            if let f = n.footage { object["footage"] = .string(f.map(\.rawValue).joined(separator: ",")) }
         }
         var headers = [
             MessageHeader.attempt: String(m.attempt), MessageHeader.stage: m.stage.rawValue,
@@ -195,7 +198,18 @@ public struct JobMessageCodec: Sendable {
             background = s
         }
         return .init(text: text, language: language, targetSeconds: seconds, background: background,
-                     format: try choice(o, "format", VideoFormat.self), style: try choice(o, "style", SubtitlePreset.self))
+                     format: try choice(o, "format", VideoFormat.self), style: try choice(o, "style", SubtitlePreset.self),
+                     footage: try footage(o))
+    }
+
+    /// The optional `footage` field: sources of the fixed list, comma-separated, in order (never a URL or a path).
+    private static func footage(_ o: [String: JSONValue]) throws(MessageError) -> [FootageSource]? {
+        guard let v = o["footage"] else { return nil }
+        let expected = "a comma-separated list of " + FootageSource.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+        guard let s = v.stringValue, let list = try? FootageSource.list(s, name: "footage"), !list.isEmpty else {
+            throw .wrongType(field: "footage", expected: expected)
+        }
+        return list
     }
 
     /// An optional field whose value is one of a fixed list (`format`, `style`).

@@ -67,6 +67,8 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     /// The frame and caption look the idea asked for (`--format`, `--style`); nil for the video worker's own.
     public var format: VideoFormat?
     public var style: SubtitlePreset?
+    /// The stock footage sources the idea asked for, in order (`--footage`); nil for the video worker's own.
+    public var footage: [FootageSource]?
     public var status: JobStatus
     public var lastSuccessfulStep: Checkpoint?
     public var progressPercentage: Int

@@ -24,15 +24,15 @@ public struct Operations: Sendable {
     /// Stores a new idea and its job, then enqueues its first stage; in a `submit` span, where the video's trace
     /// starts (unless the caller is in a span already).
     public func submit(idea text: String, language: String = "en", seconds: Int = 30, background: String? = nil,
-                       format: VideoFormat? = nil, style: SubtitlePreset? = nil) async throws -> Submitted {
+                       format: VideoFormat? = nil, style: SubtitlePreset? = nil, footage: [FootageSource]? = nil) async throws -> Submitted {
         try await withSpan("submit", ofKind: .producer) { span in
             let (idea, job) = try await create(idea: text, language: language, seconds: seconds, background: background,
-                                               format: format, style: style)
+                                               format: format, style: style, footage: footage)
             span.attributes["idea_id"] = idea.id
             span.attributes["job_id"] = job.jobID
             try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
                                                newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds,
-                                                              background: background, format: format, style: style)), to: .script)
+                                                              background: background, format: format, style: style, footage: footage)), to: .script)
             return Submitted(ideaID: idea.id, jobID: job.jobID)
         }
     }
@@ -40,7 +40,7 @@ public struct Operations: Sendable {
     /// Checks an idea and stores it with its job, without enqueueing anything.
     public func create(idea text: String, language: String = "en", seconds: Int = 30,
                        background: String? = nil, format: VideoFormat? = nil,
-                       style: SubtitlePreset? = nil) async throws -> (IdeaRecord, JobRecord) {
+                       style: SubtitlePreset? = nil, footage: [FootageSource]? = nil) async throws -> (IdeaRecord, JobRecord) {
         let trimmed = try IdeaText.normalized(text)
         guard IdeaText.languages.contains(language) else { throw ConfigError.invalid("--lang", "must be \(IdeaText.languagesText)") }
         guard IdeaText.seconds.contains(seconds) else {
@@ -50,7 +50,7 @@ public struct Operations: Sendable {
         let now = Date()
         var idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)
         idea.background = background
-        idea.format = format; idea.style = style
+        idea.format = format; idea.style = style; idea.footage = footage
         let job = JobRecord(jobID: Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
         try await store.create(idea: idea, job: job)
         return (idea, job)

@@ -356,7 +356,7 @@ public final class StageRunner: Sendable {
         let idea = {
             var i = IdeaRecord(id: message.ideaID, idea: new.text, language: new.language, targetSeconds: new.targetSeconds, now: now)
             i.background = new.background
-            i.format = new.format; i.style = new.style
+            i.format = new.format; i.style = new.style; i.footage = new.footage
             return i
         }()
         let job = JobRecord(jobID: message.jobID, ideaID: message.ideaID, startFrom: message.stage,

@@ -8,18 +8,35 @@ import Shared
 /// once for every idea that uses it (`footage/<source>-<id>.<ext>`), the choice stored as the idea's
 /// `footage.json` before the render. A render that fails or is killed finds that plan and fetches nothing again.
 public struct FootageFetcher: Sendable {
+    /// The worker's own sources, in its order (REELFORGE_FOOTAGE): for jobs that name none.
     public var searches: [any FootageSearch]
+    /// Every source this worker has a key for: what a job may ask for.
+    public var available: [any FootageSearch]
     public var maxBytes: Int
     public var http: ProviderHTTP
 
-    public init(searches: [any FootageSearch], maxBytes: Int = 200 << 20, timeout: Duration = .seconds(30)) {
-        self.searches = searches; self.maxBytes = maxBytes; http = ProviderHTTP(timeout: timeout)
+    public init(searches: [any FootageSearch], available: [any FootageSearch]? = nil, maxBytes: Int = 200 << 20,
+                timeout: Duration = .seconds(30)) {
+        self.searches = searches; self.available = available ?? searches; self.maxBytes = maxBytes; http = ProviderHTTP(timeout: timeout)
+    }
+
+    /// The searches for a job: the sources it asks for, in its order, else the worker's. A source the worker has
+    /// no key for fails the job for good, with the reason (retrying would not give it a key).
+    public static func searches(for asked: [FootageSource]?, on fetcher: FootageFetcher?) throws -> [any FootageSearch] {
+        guard let asked else { return fetcher?.searches ?? [] }
+        return try asked.map { source in
+            guard let found = fetcher?.available.first(where: { $0.source == source }) else {
+                throw StageFailure.permanent("this video asks for \(source.rawValue) footage, but the video worker has no \(source.keyVariable)")
+            }
+            return found
+        }
     }
 
     public static let planName = "footage.json"
 
     /// The stored plan of the idea, or a new one (searched, downloaded, checked, stored).
-    public func plan(_ input: StageInput, paragraphs: [ParagraphTiming], duration: Double, height: Int, logger: Logger) async throws -> FootagePlan {
+    public func plan(_ input: StageInput, using searches: [any FootageSearch], paragraphs: [ParagraphTiming], duration: Double, height: Int,
+                     logger: Logger) async throws -> FootagePlan {
         let planID = ArtifactKey.artifact(ideaID: input.idea.id, stage: .video, name: Self.planName)
         let planFile = input.workDir.appendingPathComponent(Self.planName)
         if (try? await input.artifacts.get(id: planID, to: planFile)) != nil, let plan = try? JSONDecoder().decode(FootagePlan.self, from: Data(contentsOf: planFile)) {
@@ -31,7 +48,7 @@ public struct FootageFetcher: Sendable {
             let end = i + 1 < paragraphs.count ? paragraphs[i + 1].start : duration
             let query = paragraph.keywords.isEmpty ? Self.words(of: input.idea.idea) : paragraph.keywords.joined(separator: " ")
             try await input.checkpoint()
-            if let item = try await choose(paragraph: i, query: query, seconds: end - paragraph.start, height: height, input: input,
+            if let item = try await choose(searches, paragraph: i, query: query, seconds: end - paragraph.start, height: height, input: input,
                                            picking: &pick, logger: logger) {
                 pick.items.append(item)
             } else {
@@ -55,7 +72,7 @@ public struct FootageFetcher: Sendable {
     }
 
     /// The first usable candidate of the first source that has one, videos before photos.
-    func choose(paragraph: Int, query: String, seconds: Double, height: Int, input: StageInput, picking: inout Picking,
+    func choose(_ searches: [any FootageSearch], paragraph: Int, query: String, seconds: Double, height: Int, input: StageInput, picking: inout Picking,
                 logger: Logger) async throws -> FootageItem? {
         for search in searches {
             for kind in [FootageItem.Kind.video, .image] {

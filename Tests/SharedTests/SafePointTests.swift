@@ -52,7 +52,7 @@ struct SafePointTests {
         let serving = Task { try await runner.serve(stages: [.script], concurrency: 1) }
         defer { serving.cancel() }
         let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: "why clocks tick", seconds: 10)
-        #expect(await eventually(timeout: .seconds(10)) { stage.started.withLock { $0 } })
+        #expect(await eventually(timeout: .seconds(30)) { stage.started.withLock { $0 } })  // only waits for the start
 
         // Another worker takes the stage over (as after this one was stopped past its lease).
         try await store.release(jobID: s.jobID, stage: .script, owner: "worker-a")

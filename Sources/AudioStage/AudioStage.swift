@@ -72,18 +72,8 @@ public struct AudioStageExecutor: StageExecutor {
             pieces.append(try await synthesizer.speak(chunk, language: input.idea.language, workDir: input.workDir))
             input.progress(Double(i + 1) / Double(chunks.count), "\(i + 1)/\(chunks.count) pieces")
         }
-        var (audio, offsets) = PCM.join(pieces.map(\.pcm))
-        guard audio.samples.contains(where: { abs($0) > 0.03 }) else {
-            throw StageFailure.permanent("\(synthesizer.name) produced silence for this text")
-        }
-        var words: [WordTiming] = []
-        for (piece, offset) in zip(pieces, offsets) {
-            words += piece.words.map { WordTiming(word: $0.word, start: $0.start + offset, end: $0.end + offset) }
-        }
-        words = Self.ordered(words, duration: audio.duration)
-        let before = audio.integratedLoudness()
-        audio.normalise(to: loudnessTarget)
-        words = Self.endingInSound(words, audio: audio)
+        let name = synthesizer.name, target = loudnessTarget, said = pieces
+        let (audio, words, before) = try await Self.signal.run { try Self.finish(said, target: target, voice: name) }
         let url = input.workDir.appendingPathComponent(SpokenNarration.wav.name)
         try audio.writeWAV(to: url)
         let timingsURL = input.workDir.appendingPathComponent(SpokenNarration.timings.name)
@@ -98,6 +88,27 @@ public struct AudioStageExecutor: StageExecutor {
             files: [SpokenNarration.wav: url, SpokenNarration.timings: timingsURL],
             costs: [CostEntry(stage: .audio, attempt: input.attempt, provider: synthesizer.name, units: Double(characters),
                               unit: "characters", costUSD: synthesizer.cost(characters: characters), at: Date(), calls: chunks.count)])
+    }
+
+    /// Joining, loudness and word ends: seconds of arithmetic over a long narration, so on a thread of their own,
+    /// never the cooperative pool.
+    static let signal = BlockingPool(threads: 1, name: "audio-signal")
+
+    /// The pieces joined, normalised to `target`, with their words in order and ending in sound; and the loudness
+    /// before.
+    static func finish(_ pieces: [SpeechPiece], target: Double, voice: String) throws -> (PCM, [WordTiming], Double?) {
+        var (audio, offsets) = PCM.join(pieces.map(\.pcm))
+        guard audio.samples.contains(where: { abs($0) > 0.03 }) else {
+            throw StageFailure.permanent("\(voice) produced silence for this text")
+        }
+        var words: [WordTiming] = []
+        for (piece, offset) in zip(pieces, offsets) {
+            words += piece.words.map { WordTiming(word: $0.word, start: $0.start + offset, end: $0.end + offset) }
+        }
+        words = ordered(words, duration: audio.duration)
+        let before = audio.integratedLoudness()
+        audio.normalise(to: target)
+        return (audio, endingInSound(words, audio: audio), before)
     }
 
     /// A word ends where the narration as stored falls quiet before the next word (-40 dBFS in 10 ms windows), when

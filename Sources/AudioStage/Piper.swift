@@ -149,7 +149,7 @@ public struct PiperSynthesizer: SpeechSynthesizer {
                 saidBefore = true
                 let offset = Double(samples.count) / rate
                 let sentence = try await voice.say(codepoints, speed: speed)
-                    let secondsPerFrame = Double(sentence.samples.count) / Double(max(1, sentence.frames.reduce(0, +))) / rate
+                let secondsPerFrame = Double(sentence.samples.count) / Double(max(1, sentence.frames.reduce(0, +))) / rate
                 let found = PhonemeTiming.spans(owner: owner, frames: sentence.frames, wordCount: said.count, secondsPerFrame: secondsPerFrame)
                 for (w, span) in found.enumerated() where spans[first + w] == nil {
                     spans[first + w] = span.map { (offset + $0.start, offset + $0.end) }
@@ -158,9 +158,12 @@ public struct PiperSynthesizer: SpeechSynthesizer {
             }
         }
         // Words the voice said nothing of (another script) take the moments around them.
-        let s16 = samples.map { Int16(max(-1, min(1, $0)) * 32767) }
-        var timed = EspeakEngine.timings(words: words, starts: spans.map { $0?.start }, samples: s16, sampleRate: sampleRate)
-        for i in timed.indices { if let span = spans[i], span.end > span.start { timed[i].end = span.end } }
-        return SpeechPiece(pcm: PCM.from(samples, rate: sampleRate), words: timed)
+        let (said, found, names) = (samples, spans, words)
+        return try await AudioStageExecutor.signal.run {
+            let s16 = said.map { Int16(max(-1, min(1, $0)) * 32767) }
+            var timed = EspeakEngine.timings(words: names, starts: found.map { $0?.start }, samples: s16, sampleRate: sampleRate)
+            for i in timed.indices { if let span = found[i], span.end > span.start { timed[i].end = span.end } }
+            return SpeechPiece(pcm: PCM.from(said, rate: sampleRate), words: timed)
+        }
     }
 }

@@ -41,7 +41,7 @@ extension PipelineHarness {
         return self
     }
 
-    func waitForStatus(_ ideaID: String, _ status: JobStatus, timeout: Duration = .seconds(60)) async throws -> IdeaRecord {
+    func waitForStatus(_ ideaID: String, _ status: JobStatus, timeout: Duration = .seconds(120)) async throws -> IdeaRecord {
         let (ok, idea) = try await wait(ideaID, status, timeout: timeout)
         let found = try #require(idea)
         if !ok {

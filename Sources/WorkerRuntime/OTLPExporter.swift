@@ -66,7 +66,10 @@ public final class OTLPHTTPExporter: SpanExporter {
         request.httpBody = Data(OTLPJSON.traces(batch, service: service).jsonText.utf8)
         let status: Int
         do {
-            let (_, response) = try await URLSession.shared.data(for: request)
+            // Detached, so that stopping the process never cancels a request in flight: cancelling a URLSession task
+            // as it completes trips swift-corelibs-foundation's task registry (a fatal error seen in the chaos drill).
+            let prepared = request
+            let (_, response) = try await Task.detached { try await URLSession.shared.data(for: prepared) }.value
             status = (response as? HTTPURLResponse)?.statusCode ?? 0
         } catch {
             status = 0

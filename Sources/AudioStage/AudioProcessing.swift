@@ -142,6 +142,19 @@ public struct PCM: Sendable {
         return from
     }
 
+    /// The start of the first 10 ms window in [from, to) whose RMS is above -40 dBFS; nil when all of it is quiet.
+    public func firstSound(from: Double, to: Double) -> Double? {
+        let window = Self.rate / 100
+        var start = max(0, Int(from * Double(Self.rate)))
+        let end = min(samples.count, Int(to * Double(Self.rate)))
+        while start + window <= end {
+            let w = samples[start..<(start + window)]
+            if w.reduce(0, { $0 + $1 * $1 }) / Float(window) > 1e-4 { return Double(start) / Double(Self.rate) }
+            start += window
+        }
+        return nil
+    }
+
     /// Times of the first and last sounds above -40 dBFS, for spreading estimated word timings.
     public func speechSpan() -> (start: Double, end: Double) {
         let threshold: Float = 0.01

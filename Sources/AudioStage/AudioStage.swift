@@ -112,13 +112,20 @@ public struct AudioStageExecutor: StageExecutor {
     }
 
     /// A word ends where the narration as stored falls quiet before the next word (-40 dBFS in 10 ms windows), when
-    /// that is earlier than the provider said: a pause shows in the subtitles as long as it is heard.
+    /// that is earlier than the provider said, and one after a pause starts where it is heard: a pause shows in the
+    /// subtitles as long as it is heard.
     static func endingInSound(_ words: [WordTiming], audio: PCM) -> [WordTiming] {
         var out = words
         for i in out.indices {
             let limit = min(out[i].end, i + 1 < out.count ? out[i + 1].start : audio.duration)
             let heard = audio.lastSound(from: out[i].start, to: limit)
             if heard > out[i].start + 0.02 && heard < out[i].end { out[i].end = heard }
+        }
+        // And a word that follows a quiet moment starts where its sound does (at most 0.15 s later than said).
+        for i in out.indices.dropFirst() where out[i].start - out[i - 1].end > 0.1 {
+            if let onset = audio.firstSound(from: out[i].start, to: min(out[i].end - 0.01, out[i].start + 0.15)), onset > out[i].start {
+                out[i].start = onset
+            }
         }
         return out
     }

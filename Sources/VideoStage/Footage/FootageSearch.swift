@@ -24,26 +24,42 @@ public protocol FootageSearch: Sendable {
     func search(_ query: String, kind: FootageItem.Kind) async throws -> [FootageCandidate]
 }
 
-/// Pexels (`/videos/search`, `/v1/search`; the key in the `Authorization` header). Licence: the Pexels licence.
-public struct PexelsSearch: FootageSearch {
-    public let source = FootageSource.pexels
+/// A stock provider's account: its key (registered with the Redactor, so it never reaches a log or an error),
+/// its base URL, and a GET of its JSON with failures classified for the retry policy.
+struct FootageAccount: Sendable {
+    let provider: String
     let key: String
     let base: URL
     let http: ProviderHTTP
 
-    public init(key: String, base: URL, timeout: Duration = .seconds(30)) {
-        self.key = key; self.base = base; http = ProviderHTTP(timeout: timeout)
+    init(_ provider: String, key: String, base: URL, timeout: Duration) {
+        self.provider = provider; self.key = key; self.base = base; http = ProviderHTTP(timeout: timeout)
         Redactor.shared.register(key)
     }
 
-    public func search(_ query: String, kind: FootageItem.Kind) async throws -> [FootageCandidate] {
-        let path = kind == .video ? "videos/search" : "v1/search"
+    func json(_ path: String, query: [URLQueryItem], headers: [String: String] = [:]) async throws -> JSONValue {
         var url = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
-        url.queryItems = [URLQueryItem(name: "query", value: query), URLQueryItem(name: "orientation", value: "portrait"),
-                          URLQueryItem(name: "per_page", value: "15")]
-        let r = try await http.get(url.url!, headers: ["Authorization": key])
-        guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: "pexels") }
-        let json = try JSONValue.parse(r.body)
+        url.queryItems = query
+        let r = try await http.get(url.url!, headers: headers)
+        guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: provider) }
+        return try JSONValue.parse(r.body)
+    }
+}
+
+/// Pexels (`/videos/search`, `/v1/search`; the key in the `Authorization` header). Licence: the Pexels licence.
+public struct PexelsSearch: FootageSearch {
+    public let source = FootageSource.pexels
+    let account: FootageAccount
+
+    public init(key: String, base: URL, timeout: Duration = .seconds(30)) {
+        account = FootageAccount("pexels", key: key, base: base, timeout: timeout)
+    }
+
+    public func search(_ query: String, kind: FootageItem.Kind) async throws -> [FootageCandidate] {
+        let json = try await account.json(kind == .video ? "videos/search" : "v1/search",
+                                          query: [URLQueryItem(name: "query", value: query), URLQueryItem(name: "orientation", value: "portrait"),
+                                                  URLQueryItem(name: "per_page", value: "15")],
+                                          headers: ["Authorization": account.key])
         return kind == .video ? (json["videos"]?.arrayValue ?? []).compactMap(video) : (json["photos"]?.arrayValue ?? []).compactMap(photo)
     }
 
@@ -74,23 +90,18 @@ public struct PexelsSearch: FootageSearch {
 /// Pixabay (`/api/videos/`, `/api/`; the key is a query parameter, never logged). Licence: the Pixabay Content License.
 public struct PixabaySearch: FootageSearch {
     public let source = FootageSource.pixabay
-    let key: String
-    let base: URL
-    let http: ProviderHTTP
+    let account: FootageAccount
 
     public init(key: String, base: URL, timeout: Duration = .seconds(30)) {
-        self.key = key; self.base = base; http = ProviderHTTP(timeout: timeout)
-        Redactor.shared.register(key)
+        account = FootageAccount("pixabay", key: key, base: base, timeout: timeout)
     }
 
     public func search(_ query: String, kind: FootageItem.Kind) async throws -> [FootageCandidate] {
-        var url = URLComponents(url: base.appendingPathComponent(kind == .video ? "api/videos/" : "api/"), resolvingAgainstBaseURL: false)!
-        url.queryItems = [URLQueryItem(name: "key", value: key), URLQueryItem(name: "q", value: query),
-                          URLQueryItem(name: "per_page", value: "20"), URLQueryItem(name: "safesearch", value: "true")]
+        let items = [URLQueryItem(name: "key", value: account.key), URLQueryItem(name: "q", value: query),
+                     URLQueryItem(name: "per_page", value: "20"), URLQueryItem(name: "safesearch", value: "true")]
             + (kind == .image ? [URLQueryItem(name: "image_type", value: "photo"), URLQueryItem(name: "orientation", value: "vertical")] : [])
-        let r = try await http.get(url.url!, headers: [:])
-        guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: "pixabay") }
-        return (try JSONValue.parse(r.body)["hits"]?.arrayValue ?? []).compactMap { hit in
+        let json = try await account.json(kind == .video ? "api/videos/" : "api/", query: items)
+        return (json["hits"]?.arrayValue ?? []).compactMap { hit in
             guard let id = hit["id"]?.intValue else { return nil }
             let page = hit["pageURL"]?.stringValue, author = hit["user"]?.stringValue
             if kind == .video {

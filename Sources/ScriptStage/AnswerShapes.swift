@@ -164,7 +164,8 @@ enum AnswerJSON {
     static let hookKeys = ["hook", "opening", "accroche"]
     static let tagKeys = ["hashtags", "tags"]
     static let keywordKeys = ["keywords", "visualkeywords", "visuals", "broll", "motscles"]
-    static var metaKeys: Set<String> { Set(titleKeys + hookKeys + tagKeys + keywordKeys) }
+    static let imagePromptKeys = ["imageprompts", "imagedescriptions", "imageprompt", "pictures"]
+    static var metaKeys: Set<String> { Set(titleKeys + hookKeys + tagKeys + keywordKeys + imagePromptKeys) }
 
     static func found(in json: JSONValue) throws -> ScriptAnswer.Found {
         var found = ScriptAnswer.Found()
@@ -177,6 +178,7 @@ enum AnswerJSON {
         } else if let k = first(keywordKeys, in: json) {
             found.keywords = [strings(k)]
         }
+        found.imagePrompts = (first(imagePromptKeys, in: json)?.arrayValue ?? []).compactMap(\.stringValue)
         guard !found.pieces.isEmpty else { throw ScriptAnswer.Unusable(reason: "the answer holds no narration") }
         return found
     }

@@ -38,7 +38,9 @@ public enum ScriptPrompts {
     and nothing else, with these keys: "title" (string, at most 80 characters), "hook" (one arresting first \
     sentence), "paragraphs" (array of strings: the whole narration in order, the hook first; plain spoken \
     sentences, no markdown, no emojis, no stage directions), "hashtags" (array of 3 to 6 strings starting with #), \
-    "keywords" (array with one array of 2 to 4 visual keywords per paragraph, for background footage).
+    "keywords" (array with one array of 2 to 4 visual keywords per paragraph, for background footage), \
+    "image_prompts" (array with one sentence per paragraph describing a photograph to show behind it: the subject, \
+    the setting and the light; never text, letters or logos in the picture).
     """
     public static let user = """
     Idea: {{idea}}
@@ -200,10 +202,10 @@ enum StructuredOutput {
         let strings: JSONValue = ["type": "array", "items": ["type": "string"]]
         return [
             "type": "object", "additionalProperties": false,
-            "required": ["title", "hook", "paragraphs", "hashtags", "keywords"],
+            "required": ["title", "hook", "paragraphs", "hashtags", "keywords", "image_prompts"],
             "properties": [
                 "title": ["type": "string"], "hook": ["type": "string"], "paragraphs": strings, "hashtags": strings,
-                "keywords": ["type": "array", "items": strings],
+                "keywords": ["type": "array", "items": strings], "image_prompts": strings,
             ],
         ]
     }()

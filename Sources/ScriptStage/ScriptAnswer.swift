@@ -19,6 +19,8 @@ public enum ScriptAnswer {
         var pieces: [String] = []
         var hashtags: [String] = []
         var keywords: [[String]] = []
+        /// One description per paragraph of the picture to generate behind it (kept only when one a paragraph).
+        var imagePrompts: [String] = []
     }
 
     public static func parse(_ answer: String, idea: String, language: String, targetSeconds: Int) -> Outcome {
@@ -62,7 +64,8 @@ public enum ScriptAnswer {
         let fallbackTags = ContentWords.hashtags(idea + " " + title, language: language)
         return Script(title: String(title.prefix(120)), hook: hook ?? Narration.sentences(paragraphs[0]).first ?? paragraphs[0],
                       paragraphs: paragraphs, hashtags: f.hashtags.isEmpty ? fallbackTags : f.hashtags,
-                      keywords: keywords(f.keywords, paragraphs: paragraphs, idea: idea, language: language), language: language)
+                      keywords: keywords(f.keywords, paragraphs: paragraphs, idea: idea, language: language), language: language,
+                      imagePrompts: f.imagePrompts.map { String(AnswerText.clean($0).prefix(600)) })
     }
 
     /// One list of visual keywords per paragraph: the answer's own when they are per paragraph; a flat list for

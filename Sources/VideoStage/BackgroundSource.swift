@@ -203,9 +203,13 @@ enum BackgroundLibrary {
 
 }
 
-/// When a paragraph of the narration starts being spoken, and the visual keywords the script gave it.
+/// When a paragraph of the narration starts being spoken, and the visual keywords and picture description the
+/// script gave it.
 public struct ParagraphTiming: Sendable, Hashable {
     public var start: Double
     public var keywords: [String]
-    public init(start: Double, keywords: [String] = []) { self.start = start; self.keywords = keywords }
+    public var imagePrompt: String?
+    public init(start: Double, keywords: [String] = [], imagePrompt: String? = nil) {
+        self.start = start; self.keywords = keywords; self.imagePrompt = imagePrompt
+    }
 }

@@ -41,7 +41,8 @@ extension SubtitleStyle {
         s.fontSize = (64 * k).rounded()
         s.strokeWidth = max(1, (5 * k).rounded())
         s.lineSpacing = 1.15
-        s.maxLines = 5
+        s.maxLines = 3
+        s.cueCharacters = 24  // three to five words: two lines at most in any frame
         s.sideMargin = Int((24 * k).rounded(.up)) + Int(s.strokeWidth) + 2  // the outline stays inside the area too
         s.bottomMargin = s.sideMargin
         s.highlightColor = "#FFD700"

@@ -20,13 +20,16 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
     public var highlightColor: String?
     /// The part of the frame the text stays in (the `shorts` preset's); nil for the whole frame.
     public var safeArea: SafeArea?
+    /// Longest caption in characters: longer cues are cut at word boundaries and shown in turn (the `shorts`
+    /// preset's few words at a time); nil keeps the adapted text's cues.
+    public var cueCharacters: Int?
 
     public init() {}
 
     enum CodingKeys: String, CodingKey {
         case fonts, fontSize = "font_size", color, strokeColor = "stroke_color", strokeWidth = "stroke_width"
         case sideMargin = "side_margin", bottomMargin = "bottom_margin", maxLines = "max_lines", lineSpacing = "line_spacing"
-        case boxColor = "box_color", boxPadding = "box_padding", highlightColor = "highlight_color"
+        case boxColor = "box_color", boxPadding = "box_padding", highlightColor = "highlight_color", cueCharacters = "cue_characters"
     }
 
     public init(from decoder: Decoder) throws {
@@ -45,6 +48,7 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
         boxColor = try c.decodeIfPresent(String.self, forKey: .boxColor) ?? d.boxColor
         boxPadding = try c.decodeIfPresent(Int.self, forKey: .boxPadding) ?? d.boxPadding
         highlightColor = try c.decodeIfPresent(String.self, forKey: .highlightColor) ?? d.highlightColor
+        cueCharacters = try c.decodeIfPresent(Int.self, forKey: .cueCharacters) ?? d.cueCharacters
         for (key, value) in [("color", color), ("stroke_color", strokeColor), ("box_color", boxColor), ("highlight_color", highlightColor)] {
             if let value, !Self.isColor(value) {
                 throw DecodingError.dataCorruptedError(forKey: .color, in: c, debugDescription: "\(key) '\(value)' is not a colour (#RRGGBB, #RRGGBBAA or a name)")
@@ -53,7 +57,7 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
         let numbers: [(CodingKeys, Double)] = [
             (.fontSize, fontSize), (.strokeWidth, strokeWidth), (.sideMargin, Double(sideMargin)), (.bottomMargin, Double(bottomMargin)),
             (.maxLines, Double(maxLines)), (.lineSpacing, lineSpacing), (.boxPadding, Double(boxPadding)),
-        ]
+        ] + (cueCharacters.map { [(.cueCharacters, Double($0))] } ?? [])
         for (key, value) in numbers {
             guard let range = Self.ranges[key], !range.contains(value) else { continue }
             throw DecodingError.dataCorruptedError(forKey: key, in: c, debugDescription: String(
@@ -65,7 +69,7 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
     /// overflow (`max_lines` 0 would even trap).
     static let ranges: [CodingKeys: ClosedRange<Double>] = [
         .fontSize: 1...1000, .strokeWidth: 0...100, .sideMargin: 0...2000, .bottomMargin: 0...4096, .maxLines: 1...20,
-        .lineSpacing: 0.5...10, .boxPadding: 0...500,
+        .lineSpacing: 0.5...10, .boxPadding: 0...500, .cueCharacters: 8...200,
     ]
 
     /// `#RGB`, `#RRGGBB`, `#RRGGBBAA` or a plain colour name (letters only): never anything ImageMagick would

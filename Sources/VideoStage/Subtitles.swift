@@ -31,8 +31,9 @@ public enum SubtitleTiming {
     /// Gives each cue the time of its words. Every word of every cue is kept and shown in order, whatever the
     /// voice returned: cue words are aligned with the spoken words (`WordAlignment`), words the voice dropped
     /// or merged take the times around them, a cue spanning a pause is split at it, and the last cue lasts to the
-    /// end of the speech (never past `duration`).
-    public static func align(cues: [Cue], words: [WordTiming], duration: Double) -> [TimedCue] {
+    /// end of the speech (never past `duration`). With `maxCharacters` (the `shorts` captions) a cue longer than
+    /// that is cut at word boundaries into pieces of about equal length, each shown while its words are spoken.
+    public static func align(cues: [Cue], words: [WordTiming], duration: Double, maxCharacters: Int? = nil) -> [TimedCue] {
         // A cue's words as the highlight counts them (split at spaces).
         let cueWords = cues.map { $0.lines.joined(separator: " ").split(separator: " ").map(String.init) }
         let flat = cueWords.flatMap { $0 }
@@ -43,7 +44,7 @@ public enum SubtitleTiming {
             let span = Array(times[k..<(k + list.count)])
             k += list.count
             let width = max(12, cue.lines.map(\.count).max() ?? 12)
-            for piece in splitAtPauses(list, span) {
+            for piece in splitAtPauses(list, span).flatMap({ shorten($0, maxCharacters: maxCharacters) }) {
                 let lines = piece.words.count == list.count ? cue.lines : wrap(piece.words, width: width)
                 out.append(TimedCue(index: out.count + 1, start: piece.times[0].start, end: piece.times.last!.end,
                                     lines: lines, wordStarts: piece.times.map(\.start)))
@@ -59,6 +60,31 @@ public enum SubtitleTiming {
             if times[i].start - times[i - 1].end >= pauseSplit { out.append(([], [])) }
             out[out.count - 1].words.append(words[i])
             out[out.count - 1].times.append(times[i])
+        }
+        return out
+    }
+
+    /// A piece of a cue cut into the fewest pieces of at most `maxCharacters` (a longer single word stands
+    /// alone), their lengths as even as the words allow: "one two three four five" at 14 is "one two three" and
+    /// "four five", not a lone last word.
+    static func shorten(_ piece: (words: [String], times: [WordAlignment.Span]), maxCharacters: Int?) -> [(words: [String], times: [WordAlignment.Span])] {
+        guard let limit = maxCharacters, limit > 0 else { return [piece] }
+        let length = piece.words.reduce(-1) { $0 + $1.count + 1 }
+        guard length > limit else { return [piece] }
+        let count = Int((Double(length) / Double(limit)).rounded(.up))
+        let target = Double(length) / Double(count)
+        var out: [(words: [String], times: [WordAlignment.Span])] = [([], [])]
+        var used = -1
+        for (w, t) in zip(piece.words, piece.times) {
+            let next = used + 1 + w.count
+            // Start a new piece when this word would pass the limit, or when the piece has reached its even share
+            // and stopping before the word lands nearer that share than taking it.
+            if !out[out.count - 1].words.isEmpty,
+               next > limit || (out.count < count && Double(next) - target > target - Double(used)) {
+                out.append(([], [])); used = -1
+            }
+            out[out.count - 1].words.append(w); out[out.count - 1].times.append(t)
+            used += 1 + w.count
         }
         return out
     }

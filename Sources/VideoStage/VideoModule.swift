@@ -1,4 +1,5 @@
 import Foundation
+import ProviderClient
 import Shared
 
 extension StageModule {
@@ -6,8 +7,8 @@ extension StageModule {
     public static let video = StageModule(stage: .video, variables: RenderOptions.variables + FootageFetcher.variables) { settings in
         let options = try RenderOptions(settings)
         let footage = try FootageFetcher(settings)
-        let own = footage?.searches.map(\.source.rawValue).joined(separator: ",") ?? ""
-        let sources = footage.map { f in (own.isEmpty ? "off" : own) + " (jobs may ask for \(f.available.map(\.source.rawValue).joined(separator: ",")))" } ?? "off"
+        let own = footage.sources.map(\.rawValue).joined(separator: ",")
+        let sources = (own.isEmpty ? "off" : own) + " (jobs may ask for \(footage.available.map(\.rawValue).joined(separator: ",")))"
         return Built(executor: VideoStageExecutor(renderer: VideoRenderer(options: options), footage: footage),
                      summary: "video=\(options.width)x\(options.height)@\(options.fps) \(options.preset) crf \(options.crf) footage=\(sources)")
     }
@@ -87,38 +88,45 @@ extension RenderOptions {
 
 extension FootageFetcher {
     static let variables: [StageModule.Variable] = [
-        (FootageSource.variable, "stock footage behind the paragraphs, in order of preference: pexels, pixabay, comma-separated (off)"),
+        (FootageSource.variable, "pictures behind the paragraphs, in order of preference: pexels, pixabay, library (media library files named by the paragraph's keywords), generated (an image made per paragraph, paid), comma-separated (off)"),
         ("PEXELS_API_KEY", "key for the pexels footage source (or PEXELS_API_KEY_FILE)"),
         ("PEXELS_API_KEY_FILE", "a file holding PEXELS_API_KEY"),
         ("PEXELS_BASE_URL", "Pexels API base URL (default https://api.pexels.com)"),
         ("PIXABAY_API_KEY", "key for the pixabay footage source (or PIXABAY_API_KEY_FILE)"),
         ("PIXABAY_API_KEY_FILE", "a file holding PIXABAY_API_KEY"),
         ("PIXABAY_BASE_URL", "Pixabay API base URL (default https://pixabay.com)"),
-        ("REELFORGE_FOOTAGE_MAX_MB", "largest stock file downloaded, in MiB; a larger one is skipped for the next (default 200)"),
+        ("REELFORGE_FOOTAGE_MAX_MB", "largest stock file or generated image downloaded, in MiB; a larger one is skipped for the next (default 200)"),
         ("REELFORGE_FOOTAGE_TIMEOUT_SECONDS", "how long a footage search or download may receive nothing (default 30)"),
+    ] + ProviderAccounts.openAI + [
+        ("REELFORGE_IMAGE_MODEL", "model of the generated footage source, on the OpenAI-compatible Images API at OPENAI_BASE_URL (default gpt-image-1)"),
+        ("REELFORGE_IMAGE_PRICE_USD", "USD per generated image for the cost ledger (default the model's list price: gpt-image-1 0.063, dall-e-3 0.08, else 0)"),
+        ("REELFORGE_IMAGE_TIMEOUT_SECONDS", "how long one image generation may take (default 180)"),
     ]
 
     /// The footage step the settings allow: the worker's own sources (REELFORGE_FOOTAGE, each needing its key)
-    /// and every source with a key (what a job may ask for); nil when there is neither.
-    public init?(_ settings: SettingsReader) throws {
+    /// and every source it can serve (what a job may ask for: the media library always, the others with a key).
+    public init(_ settings: SettingsReader) throws {
         let sources = try FootageSource.list(settings.text(FootageSource.variable, default: ""))
         let timeout = Duration.milliseconds(Int64(try settings.number("REELFORGE_FOOTAGE_TIMEOUT_SECONDS", 30, 1...600) * 1000))
-        var available: [any FootageSearch] = []
-        for source in FootageSource.allCases {
-            guard let key = settings.text(source.keyVariable) else { continue }
-            switch source {
-            case .pexels: available.append(PexelsSearch(key: key, base: try settings.baseURL("PEXELS_BASE_URL", default: "https://api.pexels.com"), timeout: timeout))
-            case .pixabay: available.append(PixabaySearch(key: key, base: try settings.baseURL("PIXABAY_BASE_URL", default: "https://pixabay.com"), timeout: timeout))
-            }
+        var stock: [any FootageSearch] = []
+        if let key = settings.text("PEXELS_API_KEY") {
+            stock.append(PexelsSearch(key: key, base: try settings.baseURL("PEXELS_BASE_URL", default: "https://api.pexels.com"), timeout: timeout))
         }
-        let searches: [any FootageSearch] = try sources.map { source in
-            guard let search = available.first(where: { $0.source == source }) else {
-                throw ConfigError.invalid(FootageSource.variable, "names \(source.rawValue) but \(source.keyVariable) (or \(source.keyVariable)_FILE) is not set")
-            }
-            return search
+        if let key = settings.text("PIXABAY_API_KEY") {
+            stock.append(PixabaySearch(key: key, base: try settings.baseURL("PIXABAY_BASE_URL", default: "https://pixabay.com"), timeout: timeout))
         }
-        guard !available.isEmpty else { return nil }
-        self.init(searches: searches, available: available, maxBytes: try settings.integer("REELFORGE_FOOTAGE_MAX_MB", 200, 1...4096) << 20,
-                  timeout: timeout)
+        var generator: ImageGenerator?
+        if let key = settings.text("OPENAI_API_KEY") {
+            let price = settings.text("REELFORGE_IMAGE_PRICE_USD") == nil ? nil : try settings.number("REELFORGE_IMAGE_PRICE_USD", 0, 0...100)
+            generator = ImageGenerator(key: key, base: try settings.baseURL("OPENAI_BASE_URL", default: ProviderAccounts.openAIBaseURL),
+                                       model: settings.text("REELFORGE_IMAGE_MODEL", default: "gpt-image-1"), pricePerImage: price,
+                                       timeout: .milliseconds(Int64(try settings.number("REELFORGE_IMAGE_TIMEOUT_SECONDS", 180, 5...1800) * 1000)))
+        }
+        self.init(sources: sources, stock: stock, generator: generator,
+                  maxBytes: try settings.integer("REELFORGE_FOOTAGE_MAX_MB", 200, 1...4096) << 20, timeout: timeout)
+        for source in sources where !serves(source) {
+            let key = source.keyVariable ?? ""
+            throw ConfigError.invalid(FootageSource.variable, "names \(source.rawValue) but \(key) (or \(key)_FILE) is not set")
+        }
     }
 }

@@ -6,10 +6,10 @@ import Shared
 public struct VideoStageExecutor: StageExecutor {
     public let stage = Stage.video
     let renderer: VideoRenderer
-    /// The footage step (stock clips and photos per paragraph), when sources are configured.
-    let footage: FootageFetcher?
+    /// The footage step (stock clips and photos, library files, generated images per paragraph).
+    let footage: FootageFetcher
 
-    public init(renderer: VideoRenderer = VideoRenderer(), footage: FootageFetcher? = nil) {
+    public init(renderer: VideoRenderer = VideoRenderer(), footage: FootageFetcher = FootageFetcher()) {
         self.renderer = renderer; self.footage = footage
     }
 
@@ -20,19 +20,20 @@ public struct VideoStageExecutor: StageExecutor {
         let out = input.workDir.appendingPathComponent(RenderedVideo.mp4.name)
         let started = ContinuousClock.now
         let spoken = words.last?.end ?? 0
-        let timed = SubtitleTiming.align(cues: adapted.cues, words: words, duration: spoken + 0.5)
         let thumb = input.workDir.appendingPathComponent(RenderedVideo.thumbnail.name)
         let paragraphs = Self.paragraphs(adapted: adapted, script: try? input.output(WrittenScript.self), words: words)
         // Backgrounds from the shared media library are fetched into the work folder first.
         var options = renderer.options
         if let asked = input.idea.background { options.background = try BackgroundSource(choice: asked) }
         try options.frame(format: input.idea.format, style: input.idea.style)
+        let timed = SubtitleTiming.align(cues: adapted.cues, words: words, duration: spoken + 0.5, maxCharacters: options.subtitles.cueCharacters)
         options.background = try await MediaLibrary.resolve(options.background, paragraphs: paragraphs, store: input.artifacts,
                                                             into: input.workDir.appendingPathComponent("media"))
         var plan = FootagePlan(items: [])
-        let searches = try FootageFetcher.searches(for: input.idea.footage, on: footage)
-        if let footage, !searches.isEmpty {
-            plan = try await footage.plan(input, using: searches, paragraphs: paragraphs, duration: spoken + 0.5, height: options.height, logger: logger)
+        let sources = try footage.sources(for: input.idea.footage)
+        if !sources.isEmpty {
+            plan = try await footage.plan(input, sources: sources, paragraphs: paragraphs, duration: spoken + 0.5, width: options.width,
+                                          height: options.height, logger: logger)
             options.background = try await footage.background(plan, paragraphs: paragraphs.count, otherwise: options.background, input: input)
         }
         let credits = input.workDir.appendingPathComponent(RenderedVideo.credits.name)
@@ -55,16 +56,18 @@ public struct VideoStageExecutor: StageExecutor {
                                     fps: o.fps, cues: timed.count, renderSeconds: seconds),
             files: [RenderedVideo.mp4: out, RenderedVideo.srt: srt, RenderedVideo.vtt: vtt, RenderedVideo.thumbnail: thumb,
                     RenderedVideo.credits: credits],
-            costs: [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration,
-                              unit: "seconds", costUSD: 0, at: Date())])
+            costs: plan.unrecorded(in: input.idea.costs)
+                + [CostEntry(stage: .video, attempt: input.attempt, provider: "local-render", units: result.duration, unit: "seconds", costUSD: 0, at: Date())])
     }
 
     /// The paragraphs of the adapted text (blank-line separated, as the script wrote them), timed by the
     /// spoken words, with the script's keywords for each.
     static func paragraphs(adapted: AdaptedText, script: WrittenScript?, words: [WordTiming]) -> [ParagraphTiming] {
         let parts = adapted.text.components(separatedBy: "\n\n").filter { !$0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty }
-        let keywords = script?.keywords ?? []
+        let keywords = script?.keywords ?? [], prompts = script?.script?.imagePrompts ?? []
         let starts = SubtitleTiming.paragraphStarts(parts, words: words)
-        return starts.enumerated().map { i, start in ParagraphTiming(start: start, keywords: i < keywords.count ? keywords[i] : []) }
+        return starts.enumerated().map { i, start in
+            ParagraphTiming(start: start, keywords: i < keywords.count ? keywords[i] : [], imagePrompt: i < prompts.count ? prompts[i] : nil)
+        }
     }
 }

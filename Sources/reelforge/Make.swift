@@ -33,7 +33,7 @@ struct Make: AsyncParsableCommand {
     @Option(help: "Folder of the embedded store.") var home = ".reelforge"
     @Option(help: "The background, as REELFORGE_BACKGROUND: a colour, #TOP:#BOTTOM, an image, a clip, a folder, media:NAME, media: or a comma list.")
     var background: String?
-    @Option(help: "Stock footage behind the paragraphs, as REELFORGE_FOOTAGE: pexels, pixabay or both in order (needs PEXELS_API_KEY / PIXABAY_API_KEY).")
+    @Option(help: "Pictures behind the paragraphs, as REELFORGE_FOOTAGE, in order from pexels, pixabay, library, generated (needs PEXELS_API_KEY / PIXABAY_API_KEY / OPENAI_API_KEY).")
     var footage: String?
     @Option(help: "The frame: \(VideoFormat.choicesText) (1080x1920, 1080x1080, 1920x1080; default: REELFORGE_VIDEO_SIZE, 1080x1920). Kept with the idea: --resume uses it.")
     var format: String?

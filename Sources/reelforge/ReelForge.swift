@@ -98,7 +98,7 @@ struct Submit: AsyncParsableCommand {
     var format: String?
     @Option(help: "This video's captions: \(SubtitlePreset.choicesText) (default: the video worker's REELFORGE_SUBTITLE_PRESET).")
     var style: String?
-    @Option(help: "This video's stock footage sources, in order: pexels, pixabay or pexels,pixabay (default: the video worker's REELFORGE_FOOTAGE).")
+    @Option(help: "This video's footage sources, in order from pexels, pixabay, library, generated (default: the video worker's REELFORGE_FOOTAGE).")
     var footage: String?
     @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
 

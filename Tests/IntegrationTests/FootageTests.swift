@@ -56,11 +56,12 @@ struct FootageTests {
                 source == .pexels ? PexelsSearch(key: "test-key", base: url, timeout: .seconds(10)) as any FootageSearch
                     : PixabaySearch(key: "test-key", base: url, timeout: .seconds(10))
             }
-            return VideoStageExecutor(renderer: VideoRenderer(options: options), footage: FootageFetcher(searches: searches, maxBytes: maxBytes, timeout: .seconds(10)))
+            return VideoStageExecutor(renderer: VideoRenderer(options: options), footage: FootageFetcher(stock: searches, maxBytes: maxBytes, timeout: .seconds(10)))
         }
 
-        func make(_ idea: String, video: any StageExecutor, seconds: Int = 20, footage: [FootageSource]? = nil) async throws -> (IdeaRecord, JobRecord) {
-            let executors: [any StageExecutor] = [ScriptStageExecutor(writer: TemplateScriptWriter()), AdaptStageExecutor(),
+        func make(_ idea: String, video: any StageExecutor, seconds: Int = 20, footage: [FootageSource]? = nil,
+                  writer: any ScriptWriter = TemplateScriptWriter()) async throws -> (IdeaRecord, JobRecord) {
+            let executors: [any StageExecutor] = [ScriptStageExecutor(writer: writer), AdaptStageExecutor(),
                                                   AudioStageExecutor(synthesizer: EspeakSynthesizer()), video]
             let runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: executors,
                                      settings: RunnerSettings(workerID: "w", retry: RetryPolicy(delays: [.milliseconds(200), .seconds(1)], maxRetries: 3, jitter: 0, jitterBuckets: 1),
@@ -103,7 +104,9 @@ struct FootageTests {
         var names: [String] = []
         for i in stride(from: 0, to: data.count - 2, by: 3) {
             let (r, g, b) = (Int(data[i]), Int(data[i + 1]), Int(data[i + 2]))
-            let name = r > 150 && g < 90 && b < 90 ? "red" : g > 90 && r < 90 && b < 90 ? "green" : b > 150 && r < 90 && g < 90 ? "blue" : "other"
+            let name = r > 150 && g < 90 && b < 90 ? "red" : g > 90 && r < 90 && b < 90 ? "green" : b > 150 && r < 90 && g < 90 ? "blue"
+                : r > 150 && b > 150 && g < 90 ? "magenta" : r > 200 && (100...200).contains(g) && b < 80 ? "orange"
+                : r > 90 && b > 90 && g < 60 ? "purple" : "other"
             if names.last != name { names.append(name) }
         }
         return names
@@ -185,7 +188,7 @@ struct FootageTests {
         let empty = URL(string: "\(Self.base)/empty/\(UUID().uuidString.prefix(8))")!
         var options = RenderOptions()
         options.width = 180; options.height = 320; options.fps = 10; options.preset = "ultrafast"
-        let fetcher = FootageFetcher(searches: [PexelsSearch(key: "test-key", base: empty), PixabaySearch(key: "test-key", base: URL(string: "\(Self.base)/\(scope)")!)])
+        let fetcher = FootageFetcher(stock: [PexelsSearch(key: "test-key", base: empty), PixabaySearch(key: "test-key", base: URL(string: "\(Self.base)/\(scope)")!)])
         let (idea, _) = try await h.make("why octopuses have three hearts", video: VideoStageExecutor(renderer: VideoRenderer(options: options), footage: fetcher), seconds: 12)
         #expect(idea.status == .completed)
         let plan = try await h.plan(idea)
@@ -236,7 +239,7 @@ struct FootageTests {
         options.width = 180; options.height = 320; options.fps = 10; options.preset = "ultrafast"
         let pixabay = PixabaySearch(key: "test-key", base: URL(string: "\(Self.base)/\(scope)")!)
         // The worker's own list is empty (REELFORGE_FOOTAGE unset) but it has a Pixabay key.
-        let video = VideoStageExecutor(renderer: VideoRenderer(options: options), footage: FootageFetcher(searches: [], available: [pixabay]))
+        let video = VideoStageExecutor(renderer: VideoRenderer(options: options), footage: FootageFetcher(sources: [], stock: [pixabay]))
         let (plain, _) = try await h.make("why cats purr", video: video, seconds: 12)
         let noPlan = (try? await h.plan(plain)) == nil
         #expect(plain.status == .completed && noPlan, "no footage asked for: no footage step")

@@ -243,6 +243,29 @@ struct MediaTests {
         #expect(strokedWhiteText(pictures[0], rows: (1920 - 300)...(1920 - 100), background: 30).white > 200, "the other words stay white")
     }
 
+    /// The `shorts` captions show a few words at a time: every cue of the adapted text is cut into pieces of at
+    /// most 24 characters at word boundaries, none a lone short word, each shown while its own words are spoken.
+    @Test func shortsCaptionsShowAFewWordsAtATimeWhileTheyAreSpoken() async throws {
+        let text = "Octopuses have three hearts. Two of them pump blood through the gills, and the third one feeds the rest of the body."
+        let speech = try await EspeakEngine.shared.speak(text, language: "en")
+        let adapted = RuleBasedAdapter().cues(for: text)
+        let classic = SubtitleTiming.align(cues: adapted, words: speech.words, duration: speech.duration)
+        let limit = try #require(SubtitleStyle.preset(.shorts, width: 1080, height: 1920).cueCharacters)
+        let shorts = SubtitleTiming.align(cues: adapted, words: speech.words, duration: speech.duration, maxCharacters: limit)
+        let texts = shorts.map { $0.lines.joined(separator: " ") }
+        #expect(classic.contains { $0.lines.joined(separator: " ").count > limit }, "the classic cues are longer: \(classic.map(\.lines))")
+        #expect(shorts.count > classic.count && texts.allSatisfy { $0.count <= limit }, "\(texts)")
+        #expect(texts.joined(separator: " ") == classic.map { $0.lines.joined(separator: " ") }.joined(separator: " "), "every word kept, in order")
+        #expect(texts.allSatisfy { $0.split(separator: " ").count >= 2 }, "no piece is a lone word: \(texts)")
+        for cue in shorts {
+            // Each piece starts when its first word is spoken and is up while its last word is.
+            let first = try #require(cue.wordStarts?.first)
+            #expect(abs(cue.start - first) < 0.001 || cue.start > first)
+            #expect(cue.end > (cue.wordStarts?.last ?? 0))
+        }
+        #expect(zip(shorts, shorts.dropFirst()).allSatisfy { $0.end <= $1.start + 0.001 }, "one caption at a time")
+    }
+
     @Test func musicPlaysUnderTheVoiceAndDucksWhileItSpeaks() async throws {
         let dir = temporaryDirectory("music")
         // Voice: one second of silence, speech, one second of silence. Music: a 6 kHz tone, far above speech.

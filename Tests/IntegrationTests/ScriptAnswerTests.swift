@@ -111,6 +111,30 @@ struct ScriptAnswerTests {
         #expect(d.keywords.allSatisfy { !$0.isEmpty })
     }
 
+    /// The script's picture descriptions (for generated footage) are kept when there is one a paragraph, and
+    /// dropped otherwise (the footage step then describes a paragraph by its keywords).
+    @Test func imagePromptsAreKeptWhenThereIsOneAParagraph() throws {
+        let paragraphs = AnswerFixtures.plainParagraphs
+        func answer(_ prompts: [String]) -> String {
+            JSONValue.object(["title": "Octopus hearts", "paragraphs": .array(paragraphs.map { .string($0) }),
+                              "image_prompts": .array(prompts.map { .string($0) })]).jsonText
+        }
+        let prompts = paragraphs.indices.map { "An octopus on a reef, picture \($0 + 1)" }
+        guard case .success(let s) = ScriptAnswer.parse(answer(prompts), idea: "octopus hearts", language: "en", targetSeconds: 20) else {
+            Issue.record("not parsed"); return
+        }
+        #expect(s.imagePrompts == prompts && s.paragraphs == paragraphs)
+        guard case .success(let short) = ScriptAnswer.parse(answer(["only one"]), idea: "octopus hearts", language: "en", targetSeconds: 20) else {
+            Issue.record("not parsed"); return
+        }
+        #expect(short.imagePrompts == nil && short.paragraphs == paragraphs, "the prompts are no narration either")
+        // Stored as `image_prompts`; scripts stored before it decode without.
+        let stored = try JSONEncoder().encode(s)
+        #expect(String(decoding: stored, as: UTF8.self).contains("\"image_prompts\""))
+        let old = try JSONDecoder().decode(Script.self, from: Data(#"{"title":"t","hook":"h","paragraphs":["p"],"hashtags":[],"keywords":[["k"]],"language":"en"}"#.utf8))
+        #expect(old.imagePrompts == nil)
+    }
+
     @Test func blankLinesMakeTheParagraphsAndLongTextIsGroupedBySize() throws {
         let blocks = "First part of the story, told slowly.\n\nSecond part, with more to say.\n\nThird part. The end."
         guard case .success(let b) = ScriptAnswer.parse(blocks, idea: "x", language: "en", targetSeconds: 5) else { Issue.record("blocks"); return }

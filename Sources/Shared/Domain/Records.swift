@@ -34,6 +34,14 @@ public struct CostEntry: Codable, Sendable, Hashable {
     }
 }
 
+extension CostEntry {
+    /// The same payment is in `ledger`: same stage, provider and unit, paid at the same moment (to the
+    /// millisecond, the precision stores keep). How a paid result kept across attempts reaches the ledger once.
+    public func isRecorded(in ledger: [CostEntry]) -> Bool {
+        ledger.contains { $0.stage == stage && $0.provider == provider && $0.unit == unit && abs($0.at.timeIntervalSince(at)) < 0.001 }
+    }
+}
+
 /// A stored binary artifact (GridFS file, embedded file).
 public struct ArtifactRef: Codable, Sendable, Hashable {
     public var id: String

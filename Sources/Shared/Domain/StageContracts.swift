@@ -29,13 +29,20 @@ public struct Script: Codable, Sendable, Hashable {
     /// Visual keywords per paragraph, for backgrounds.
     public var keywords: [[String]]
     public var language: String
+    /// What a generated picture behind each paragraph shows (one per paragraph, or nil: scripts of earlier
+    /// versions and writers that give none; the footage step then describes the paragraph by its keywords).
+    public var imagePrompts: [String]?
 
     public var narration: String { paragraphs.joined(separator: "\n\n") }
     public var wordCount: Int { narration.split(whereSeparator: { $0 == " " || $0 == "\n" }).count }
 
-    public init(title: String, hook: String, paragraphs: [String], hashtags: [String], keywords: [[String]], language: String) {
+    enum CodingKeys: String, CodingKey { case title, hook, paragraphs, hashtags, keywords, language, imagePrompts = "image_prompts" }
+
+    public init(title: String, hook: String, paragraphs: [String], hashtags: [String], keywords: [[String]], language: String,
+                imagePrompts: [String]? = nil) {
         self.title = title; self.hook = hook; self.paragraphs = paragraphs; self.hashtags = hashtags
         self.keywords = keywords; self.language = language
+        self.imagePrompts = imagePrompts.flatMap { $0.count == paragraphs.count && $0.allSatisfy { !$0.isEmpty } ? $0 : nil }
     }
 }
 

@@ -3,59 +3,82 @@ import Logging
 import ProviderClient
 import Shared
 
-/// The footage step of the video stage: for each paragraph, a clip or photo from the configured sources (in order),
-/// matched by the script's keywords for it (the idea's words when it has none), each file downloaded and stored
-/// once for every idea that uses it (`footage/<source>-<id>.<ext>`), the choice stored as the idea's
-/// `footage.json` before the render. A render that fails or is killed finds that plan and fetches nothing again.
+/// The footage step of the video stage: for each paragraph, a picture from the job's sources in order (stock clips
+/// and photos matched by the script's keywords for it, the idea's words when it has none; a media library file
+/// whose name has those words; an image generated from the script's description of the paragraph). Stock files
+/// are downloaded and stored once for every idea that uses them (`footage/<source>-<id>.<ext>`), generated images
+/// once per paragraph of the idea; the choice is stored as the idea's `footage.json` before the render. A render
+/// that fails or is killed finds that plan and neither searches, downloads nor pays again.
 public struct FootageFetcher: Sendable {
     /// The worker's own sources, in its order (REELFORGE_FOOTAGE): for jobs that name none.
-    public var searches: [any FootageSearch]
-    /// Every source this worker has a key for: what a job may ask for.
-    public var available: [any FootageSearch]
+    public var sources: [FootageSource]
+    /// The stock searches this worker has a key for.
+    public var stock: [any FootageSearch]
+    /// Generated images, when the worker has a key for an OpenAI-compatible Images API.
+    public var generator: ImageGenerator?
     public var maxBytes: Int
     public var http: ProviderHTTP
 
-    public init(searches: [any FootageSearch], available: [any FootageSearch]? = nil, maxBytes: Int = 200 << 20,
-                timeout: Duration = .seconds(30)) {
-        self.searches = searches; self.available = available ?? searches; self.maxBytes = maxBytes; http = ProviderHTTP(timeout: timeout)
+    /// `sources` defaults to the stock searches in their order.
+    public init(sources: [FootageSource]? = nil, stock: [any FootageSearch] = [], generator: ImageGenerator? = nil,
+                maxBytes: Int = 200 << 20, timeout: Duration = .seconds(30)) {
+        self.sources = sources ?? stock.map(\.source); self.stock = stock; self.generator = generator
+        self.maxBytes = maxBytes; http = ProviderHTTP(timeout: timeout)
     }
 
-    /// The searches for a job: the sources it asks for, in its order, else the worker's. A source the worker has
-    /// no key for fails the job for good, with the reason (retrying would not give it a key).
-    public static func searches(for asked: [FootageSource]?, on fetcher: FootageFetcher?) throws -> [any FootageSearch] {
-        guard let asked else { return fetcher?.searches ?? [] }
-        return try asked.map { source in
-            guard let found = fetcher?.available.first(where: { $0.source == source }) else {
-                throw StageFailure.permanent("this video asks for \(source.rawValue) footage, but the video worker has no \(source.keyVariable)")
-            }
-            return found
+    /// Whether this worker can serve a source: the media library always, the others with their key.
+    public func serves(_ source: FootageSource) -> Bool {
+        switch source {
+        case .library: return true
+        case .generated: return generator != nil
+        case .pexels, .pixabay: return stock.contains { $0.source == source }
         }
+    }
+
+    /// What a job may ask for.
+    public var available: [FootageSource] { FootageSource.allCases.filter(serves) }
+
+    /// The sources of a job: those it asks for, in its order, else the worker's. A source the worker has no key
+    /// for fails the job for good, with the reason (retrying would not give it a key).
+    public func sources(for asked: [FootageSource]?) throws -> [FootageSource] {
+        guard let asked else { return sources }
+        for source in asked where !serves(source) {
+            throw StageFailure.permanent("this video asks for \(source.rawValue) footage, but the video worker has no \(source.keyVariable ?? "way to get it")")
+        }
+        return asked
     }
 
     public static let planName = "footage.json"
 
-    /// The stored plan of the idea, or a new one (searched, downloaded, checked, stored).
-    public func plan(_ input: StageInput, using searches: [any FootageSearch], paragraphs: [ParagraphTiming], duration: Double, height: Int,
+    /// The stored plan of the idea when it was made for these sources and paragraphs, or a new one (searched,
+    /// downloaded or generated, checked, stored).
+    public func plan(_ input: StageInput, sources: [FootageSource], paragraphs: [ParagraphTiming], duration: Double, width: Int, height: Int,
                      logger: Logger) async throws -> FootagePlan {
         let planID = ArtifactKey.artifact(ideaID: input.idea.id, stage: .video, name: Self.planName)
         let planFile = input.workDir.appendingPathComponent(Self.planName)
-        if (try? await input.artifacts.get(id: planID, to: planFile)) != nil, let plan = try? JSONDecoder().decode(FootagePlan.self, from: Data(contentsOf: planFile)) {
+        let asks = paragraphs.map { p in
+            (query: p.keywords.isEmpty ? Self.words(of: input.idea.idea) : p.keywords.joined(separator: " "),
+             description: p.imagePrompt ?? Self.description(keywords: p.keywords, idea: input.idea.idea))
+        }
+        let basis = ([sources.map(\.rawValue).joined(separator: ",")] + asks.map { "\($0.query)\u{1F}\($0.description)" }).joined(separator: "\u{1E}")
+        if (try? await input.artifacts.get(id: planID, to: planFile)) != nil,
+           let plan = try? JSONDecoder().decode(FootagePlan.self, from: Data(contentsOf: planFile)), plan.basis == nil || plan.basis == basis {
             logger.info("footage: reusing the stored plan (\(plan.items.count) of \(paragraphs.count) paragraphs)")
             return plan
         }
         var pick = Picking(stored: Set(try await input.artifacts.list(.footage)))
         for (i, paragraph) in paragraphs.enumerated() {
             let end = i + 1 < paragraphs.count ? paragraphs[i + 1].start : duration
-            let query = paragraph.keywords.isEmpty ? Self.words(of: input.idea.idea) : paragraph.keywords.joined(separator: " ")
             try await input.checkpoint()
-            if let item = try await choose(searches, paragraph: i, query: query, seconds: end - paragraph.start, height: height, input: input,
-                                           picking: &pick, logger: logger) {
+            let want = Want(paragraph: i, query: asks[i].query, description: asks[i].description, keywords: paragraph.keywords,
+                            seconds: end - paragraph.start, width: width, height: height)
+            if let item = try await choose(sources, want, input: input, picking: &pick, logger: logger) {
                 pick.items.append(item)
             } else {
-                logger.info("footage: nothing found for paragraph \(i + 1) (\"\(query)\"); it keeps the background")
+                logger.info("footage: nothing found for paragraph \(i + 1) (\"\(want.query)\"); it keeps the background")
             }
         }
-        let plan = FootagePlan(items: pick.items)
+        let plan = FootagePlan(items: pick.items, basis: basis, costs: pick.costs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try encoder.encode(plan).write(to: planFile)
@@ -64,33 +87,85 @@ public struct FootageFetcher: Sendable {
         return plan
     }
 
+    /// What one paragraph needs.
+    struct Want {
+        var paragraph: Int
+        var query: String
+        var description: String
+        var keywords: [String]
+        var seconds: Double
+        var width: Int, height: Int
+    }
+
     struct Picking {
         var stored: Set<String>
         var used: Set<String> = []
         var items: [FootageItem] = []
+        /// Paid calls (generated images), for the ledger.
+        var costs: [CostEntry] = []
         var downloads = 0
+        /// The media library's names, read once per plan when `library` is asked.
+        var library: [String]?
     }
 
-    /// The first usable candidate of the first source that has one, videos before photos.
-    func choose(_ searches: [any FootageSearch], paragraph: Int, query: String, seconds: Double, height: Int, input: StageInput, picking: inout Picking,
-                logger: Logger) async throws -> FootageItem? {
-        for search in searches {
-            for kind in [FootageItem.Kind.video, .image] {
-                let found = Self.ranked(try await search.search(query, kind: kind), seconds: seconds, height: height)
-                for candidate in found {
-                    let id = ArtifactKey.footage("\(candidate.source.rawValue)-\(SafeName.file(candidate.id)).\(candidate.fileExtension)")
-                    if picking.used.contains(id) { continue }
-                    if !picking.stored.contains(id) {
-                        guard try await fetch(candidate, id: id, input: input, logger: logger) else { continue }
-                        picking.stored.insert(id); picking.downloads += 1
-                    }
-                    picking.used.insert(id)
-                    return FootageItem(paragraph: paragraph, source: candidate.source.rawValue, sourceID: candidate.id, kind: candidate.kind,
-                                       artifactID: id, author: candidate.author, pageURL: candidate.pageURL, licence: candidate.licence)
+    /// The first usable picture of the first source that has one (stock: videos before photos).
+    func choose(_ sources: [FootageSource], _ want: Want, input: StageInput, picking: inout Picking, logger: Logger) async throws -> FootageItem? {
+        for source in sources {
+            switch source {
+            case .generated:
+                guard let generator else { continue }
+                let made = try await generator.image(paragraph: want.paragraph, description: want.description, width: want.width,
+                                                     height: want.height, maxBytes: maxBytes, input: input, logger: logger)
+                if let cost = made.cost { picking.costs.append(cost) }
+                if let item = made.item { return item }
+            case .library:
+                if picking.library == nil { picking.library = try await MediaLibrary.names(in: input.artifacts) }
+                if let item = Self.fromLibrary(picking.library ?? [], want: want, used: picking.used) {
+                    picking.used.insert(item.artifactID)
+                    return item
                 }
+            case .pexels, .pixabay:
+                guard let search = stock.first(where: { $0.source == source }) else { continue }
+                if let item = try await stockItem(search, want, input: input, picking: &picking, logger: logger) { return item }
             }
         }
         return nil
+    }
+
+    /// The first usable candidate of a stock search, videos before photos.
+    func stockItem(_ search: any FootageSearch, _ want: Want, input: StageInput, picking: inout Picking, logger: Logger) async throws -> FootageItem? {
+        for kind in [FootageItem.Kind.video, .image] {
+            let found = Self.ranked(try await search.search(want.query, kind: kind), seconds: want.seconds, height: want.height)
+            for candidate in found {
+                let id = ArtifactKey.footage("\(candidate.source.rawValue)-\(SafeName.file(candidate.id)).\(candidate.fileExtension)")
+                if picking.used.contains(id) { continue }
+                if !picking.stored.contains(id) {
+                    guard try await fetch(candidate, id: id, input: input, logger: logger) else { continue }
+                    picking.stored.insert(id); picking.downloads += 1
+                }
+                picking.used.insert(id)
+                return FootageItem(paragraph: want.paragraph, source: candidate.source.rawValue, sourceID: candidate.id, kind: candidate.kind,
+                                   artifactID: id, author: candidate.author, pageURL: candidate.pageURL, licence: candidate.licence)
+            }
+        }
+        return nil
+    }
+
+    /// The media library file whose name has the most of the paragraph's keywords (at least one), not used yet
+    /// in this video; nil when no name has any (the paragraph takes the next source).
+    static func fromLibrary(_ names: [String], want: Want, used: Set<String>) -> FootageItem? {
+        let wanted = BackgroundLibrary.tokens((want.keywords.isEmpty ? [want.query] : want.keywords).joined(separator: " "))
+        let scored = names.map { ($0, BackgroundLibrary.score(BackgroundLibrary.tokens(($0 as NSString).deletingPathExtension), wanted)) }
+            .filter { $0.1 > 0 && !used.contains(MediaLibrary.id($0.0)) }
+        guard let best = scored.max(by: { $0.1 != $1.1 ? $0.1 < $1.1 : $0.0 > $1.0 }) else { return nil }
+        let isVideo = BackgroundSource.videoExtensions.contains((best.0 as NSString).pathExtension.lowercased())
+        return FootageItem(paragraph: want.paragraph, source: FootageSource.library.rawValue, sourceID: best.0, kind: isVideo ? .video : .image,
+                           artifactID: MediaLibrary.id(best.0), author: nil, pageURL: nil, licence: "your media library")
+    }
+
+    /// A picture's description when the script gave none: the paragraph's keywords, in the idea's context.
+    static func description(keywords: [String], idea: String) -> String {
+        keywords.isEmpty ? "A picture illustrating: \(idea)" : "\(keywords.joined(separator: ", ")), illustrating: \(idea)"
     }
 
     /// Downloads a candidate (capped), checks that libav decodes it, stores it; false when it is not usable.

@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         // The probes' HTTP server (/healthz, /readyz, /metrics); the coming HTTP API will use it too.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // SHA-256 and HMAC for the API (token digests, idempotency keys, webhook signatures).
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Metrics: the libraries emit through swift-metrics; the executables expose them with swift-prometheus.
@@ -89,14 +92,27 @@ let package = Package(
                            .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Tracing", package: "swift-distributed-tracing")]),
 
+        // The HTTP API and the dashboard (`reelforge serve`): routes over Operations and the ports, no stage.
+        .target(
+            name: "ApiServer",
+            dependencies: ["Shared",
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "HTTPTypes", package: "swift-http-types")]),
+
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime", "ScriptStage", "AdaptStage",
                                                                .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(name: "AudioWorker", dependencies: ["WorkerRuntime", "AudioStage", .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(name: "VideoWorker", dependencies: ["WorkerRuntime", "VideoStage", .product(name: "Metrics", package: "swift-metrics")]),
         .executableTarget(
             name: "reelforge",
-            dependencies: ["WorkerRuntime", "ScriptStage", "AdaptStage", "AudioStage", "VideoStage",
-                           .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["WorkerRuntime", "ApiServer", "ScriptStage", "AdaptStage", "AudioStage", "VideoStage",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle")]),
 
         // Test support shared by the test targets: counting executors, waiting helpers.
         .target(name: "ReelForgeTestKit", dependencies: ["Shared", .product(name: "Logging", package: "swift-log"),
@@ -107,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "ScriptStage", "AdaptStage", "AudioStage",
-                           "VideoStage", "WorkerRuntime", "StageMetrics", "ProviderClient",
+                           "VideoStage", "WorkerRuntime", "StageMetrics", "ProviderClient", "ApiServer",
                            "ReelForgeTestKit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),

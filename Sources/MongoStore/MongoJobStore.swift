@@ -92,7 +92,9 @@ public final class MongoJobStore: JobStore {
         let field = "leases.\(stage.rawValue)"
         let lease = Lease(stage: stage, owner: owner, expiresAt: until, jobID: jobID)
         for _ in 0..<10 {
-            guard let ideaID = try await self.job(jobID)?.ideaID else { return .missing }
+            guard let job = try await self.job(jobID) else { return .missing }
+            if job.status == .cancelled { return .cancelled }
+            let ideaID = job.ideaID
             for condition: JSONValue in [[.init(stringLiteral: field): nil], [.init(stringLiteral: field + ".expires_at"): ["$lt": EJSON.date(now)]]] {
                 var query = condition.objectValue ?? [:]
                 query["_id"] = .string(ideaID)
@@ -136,7 +138,9 @@ public final class MongoJobStore: JobStore {
     }
 
     public func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool {
-        guard let ideaID = try await self.job(jobID)?.ideaID else { return false }
+        // A cancelled job's run loses its lease at its next renewal.
+        guard let job = try await self.job(jobID), job.status != .cancelled else { return false }
+        let ideaID = job.ideaID
         let field = "leases.\(stage.rawValue)"
         guard try await update(ideas, ["_id": .string(ideaID), .init(stringLiteral: field + ".owner"): .string(owner),
                                        .init(stringLiteral: field + ".job_id"): .string(jobID)],
@@ -214,6 +218,9 @@ public final class MongoJobStore: JobStore {
     }
 
     public func recordFailure(jobID: String, ideaID: String, _ entry: ErrorEntry, owner: String, final: Bool, retrying: Bool) async throws {
+        // A cancelled job stays cancelled: a failure of its last run is recorded, not its status.
+        var final = final
+        if final, try await self.job(jobID)?.status == .cancelled { final = false }
         var ideaSet: [String: JSONValue] = ["updated_at": EJSON.date(entry.at)]
         if final { ideaSet["status"] = "failed"; ideaSet["last_error"] = Self.document(entry) }
         try await append(ideaID: ideaID, field: "errors", Self.document(entry), extra: ideaSet)
@@ -246,6 +253,53 @@ public final class MongoJobStore: JobStore {
                          ["$set": ["status": "queued", "current_step": .string(stage.rawValue), "updated_at": EJSON.date(at)]])
     }
 
+    public func cancel(jobID: String, at: Date) async throws -> Bool {
+        guard let job = try await self.job(jobID) else { throw StoreError.notFound("job \(jobID)") }
+        let open: JSONValue = ["$in": ["queued", "processing", "failed", "cancelled"]]
+        guard try await update(jobs, ["_id": .string(jobID), "status": open],
+                               ["$set": ["status": "cancelled", "lease": nil, "updated_at": EJSON.date(at)]]) > 0 else { return false }
+        // The job's leases go (its running stage fails its next renewal), then the idea shows the cancellation.
+        for stage in Stage.allCases {
+            let field = "leases.\(stage.rawValue)"
+            try await update(ideas, ["_id": .string(job.ideaID), .init(stringLiteral: field + ".job_id"): .string(jobID)],
+                             ["$unset": [.init(stringLiteral: field): ""]])
+        }
+        try await update(ideas, ["_id": .string(job.ideaID), "status": open],
+                         ["$set": ["status": "cancelled", "updated_at": EJSON.date(at)]])
+        return true
+    }
+
+    public func ideas(_ query: IdeaQuery) async throws -> [IdeaRecord] {
+        var filter: [String: JSONValue] = [:]
+        if let status = query.status { filter["status"] = .string(status.rawValue) }
+        if let after = query.after { filter["created_at"] = ["$lte": EJSON.date(after.createdAt)] }
+        var out: [IdeaRecord] = []
+        var skip = 0
+        // Ideas created in the same millisecond as the cursor and not after it by id are skipped here: plain
+        // filters only (no `$or`), as everywhere in this store.
+        while out.count < query.limit {
+            let batch = try await find(ideas, .object(filter), sort: ["created_at": -1, "_id": -1], limit: query.limit + skip + 50)
+            let page = batch.dropFirst(skip)
+            for doc in page {
+                let idea = try Self.idea(from: doc)
+                if query.after?.precedes(idea) ?? true { out.append(idea) }
+                if out.count == query.limit { break }
+            }
+            guard batch.count == query.limit + skip + 50 else { break }
+            skip = batch.count
+        }
+        return out
+    }
+
+    public func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws {
+        var set: [String: JSONValue] = ["updated_at": EJSON.date(at)]
+        if let b = edits.background { set["background"] = .string(b) }
+        if let f = edits.footage { set["footage"] = .string(f.map(\.rawValue).joined(separator: ",")) }
+        if let f = edits.format { set["format"] = .string(f.rawValue) }
+        if let s = edits.style { set["style"] = .string(s.rawValue) }
+        guard try await update(ideas, ["_id": .string(ideaID)], ["$set": .object(set)]) > 0 else { throw StoreError.notFound("idea \(ideaID)") }
+    }
+
     public func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws {
         let doneOrLater: [JSONValue] = Checkpoint.allCases.filter { $0 >= stage.checkpoint }.map { .string($0.rawValue) }
         try await update(ideas, ["_id": .string(ideaID), "last_successful_step": ["$in": .array(doneOrLater)]], [
@@ -265,6 +319,7 @@ public final class MongoJobStore: JobStore {
             "target_seconds": .int(Int64(i.targetSeconds)), "background": i.background.map { .string($0) } ?? .null,
             "format": i.format.map { .string($0.rawValue) } ?? .null, "style": i.style.map { .string($0.rawValue) } ?? .null,
             "footage": i.footage.map { .string($0.map(\.rawValue).joined(separator: ",")) } ?? .null,
+            "callback_url": i.callbackURL.map { .string($0) } ?? .null,
             "status": .string(i.status.rawValue),
             "last_successful_step": i.lastSuccessfulStep.map { .string($0.rawValue) } ?? .null,
             "progress_percentage": .int(Int64(i.progressPercentage)),
@@ -284,6 +339,7 @@ public final class MongoJobStore: JobStore {
         i.format = d["format"]?.stringValue.flatMap(VideoFormat.init(rawValue:))
         i.style = d["style"]?.stringValue.flatMap(SubtitlePreset.init(rawValue:))
         i.footage = d["footage"]?.stringValue.flatMap { try? FootageSource.list($0) }
+        i.callbackURL = d["callback_url"]?.stringValue
         i.status = d["status"]?.stringValue.flatMap(JobStatus.init(rawValue:)) ?? .queued
         i.lastSuccessfulStep = d["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:))
         i.progressPercentage = EJSON.int(d["progress_percentage"]) ?? 0
@@ -374,7 +430,8 @@ public final class MongoJobStore: JobStore {
         for (name, r) in a.files {
             files[name] = ["id": .string(r.id), "name": .string(r.name), "content_type": .string(r.contentType), "size": .int(Int64(r.size))]
         }
-        return ["data": .object(a.inline), "files": .object(files), "attempt": .int(Int64(a.attempt)), "produced_at": EJSON.date(a.producedAt)]
+        return ["data": .object(a.inline), "files": .object(files), "attempt": .int(Int64(a.attempt)), "produced_at": EJSON.date(a.producedAt),
+                "seconds": a.seconds.map { .double($0) } ?? .null]
     }
 
     static func artifact(from d: JSONValue) -> StageArtifact? {
@@ -386,7 +443,8 @@ public final class MongoJobStore: JobStore {
                                       size: EJSON.int(f["size"]) ?? 0)
         }
         return StageArtifact(inline: normalise(d["data"])?.objectValue ?? [:], files: files, attempt: EJSON.int(d["attempt"]) ?? 0,
-                             producedAt: EJSON.readDate(d["produced_at"]) ?? Date(timeIntervalSince1970: 0))
+                             producedAt: EJSON.readDate(d["produced_at"]) ?? Date(timeIntervalSince1970: 0),
+                             seconds: normalise(d["seconds"])?.doubleValue)
     }
 
     /// Turns relaxed extended JSON numbers (`{"$numberLong": "3"}`, `{"$numberDouble": "1.5"}`) back into plain ones.

@@ -68,7 +68,7 @@ public final class RunnerMetrics: Sendable {
             let m = instruments(stage)
             (saved ? m.saved : m.spent).increment(by: max(0, usd))
             if saved { m.reused.increment() }
-        case .completed, .progress:
+        case .completed, .progress, .cancelled:
             break
         }
     }

@@ -244,7 +244,7 @@ public final class ProgressDisplay: Sendable {
         case .parked(_, let stage, let kind, let reason):
             closeLine()
             write("✘ \(stage.rawValue) \(kind): \(reason)\n")
-        case .completed, .leaseHeld, .credits:
+        case .completed, .leaseHeld, .credits, .cancelled:
             break
         }
     }

@@ -22,7 +22,7 @@ struct ReelForge: AsyncParsableCommand {
         Distributed commands talk to RabbitMQ (AMQP_URL) and MongoDB (MONGODB_URI) with the same configuration as the
         workers; see 'reelforge env' for every variable.
         """,
-        subcommands: [Make.self, Render.self, Speak.self, Submit.self, Status.self, DLQ.self, Retry.self, Media.self, TopologyCommand.self, Env.self])
+        subcommands: [Make.self, Serve.self, Render.self, Speak.self, Submit.self, Status.self, DLQ.self, Retry.self, Cancel.self, Media.self, TopologyCommand.self, Env.self])
 
     static func main() async {
         ProcessSetup.ignoreBrokenPipes()
@@ -244,6 +244,19 @@ struct Retry: AsyncParsableCommand {
         let stage = try await d.operations.retry(ideaID: ideaID, from: fromStage)
         await d.close()
         if let stage { print("idea \(ideaID): enqueued \(stage)") } else { print("idea \(ideaID) already has its video: nothing to do") }
+    }
+}
+
+struct Cancel: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Cancel an idea's job: no new stage starts, a waiting retry is dropped, a running stage stops at its next lease renewal.")
+    @Argument(help: "The idea id.") var ideaID: String
+
+    func run() async throws {
+        let d = try await Distributed.connect()
+        let cancelled = try await d.operations.cancel(ideaID: ideaID)
+        await d.close()
+        print(cancelled ? "idea \(ideaID): cancelled" : "idea \(ideaID) already has its video: nothing to cancel")
     }
 }
 

@@ -29,6 +29,62 @@ enum StoreContract {
         await #expect(throws: StoreError.self) { try await store.create(idea: idea, job: job) }
     }
 
+    /// Cancelling drops the job's lease (its running stage fails its next renewal), refuses new claims, keeps
+    /// the status through a later failure, and does nothing to a completed job.
+    static func cancelStopsTheJob(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let (idea, job) = try await newJob(store, 1)
+        let now = Date()
+        guard case .claimed = try await store.claim(jobID: job.jobID, stage: .audio, owner: "w1", until: now + 30, now: now) else {
+            Issue.record("claim must succeed"); return
+        }
+        #expect(try await store.cancel(jobID: job.jobID, at: now))
+        #expect(try await !store.renew(jobID: job.jobID, stage: .audio, owner: "w1", until: now + 60), "the running stage loses its lease")
+        let i = try #require(try await store.idea(idea.id))
+        #expect(i.status == .cancelled && i.leases.isEmpty)
+        #expect(try await store.job(job.jobID)?.status == .cancelled)
+        #expect(try await store.claim(jobID: job.jobID, stage: .video, owner: "w2", until: now + 30, now: now) == .cancelled)
+        try await store.recordFailure(jobID: job.jobID, ideaID: idea.id,
+                                      ErrorEntry(stage: .audio, kind: "permanent", message: "late", attempt: 1, at: now), owner: "w1", final: true, retrying: false)
+        #expect(try await store.job(job.jobID)?.status == .cancelled)
+        #expect(try await store.idea(idea.id)?.status == .cancelled)
+        #expect(try await store.cancel(jobID: job.jobID, at: now), "cancelling again is fine")
+        let (doneIdea, done) = try await newJob(store, 2)
+        try await store.markCompleted(jobID: done.jobID, ideaID: doneIdea.id, at: now)
+        #expect(try await !store.cancel(jobID: done.jobID, at: now))
+        #expect(try await store.idea(doneIdea.id)?.status == .completed)
+        await #expect(throws: StoreError.self) { _ = try await store.cancel(jobID: "job_missing", at: now) }
+    }
+
+    /// Pages of ideas newest first, by status, each idea once; edits change what a replay will use.
+    static func pagesAndEdits(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let tag = UUID().uuidString.prefix(6)
+        var made: [String] = []
+        for n in 0..<7 {
+            let idea = IdeaRecord(id: "idea_page_\(tag)_\(n)", idea: "page \(n)", language: "en", targetSeconds: 20,
+                                  now: Date(timeIntervalSince1970: 2_000_000_000 + Double(n / 2)))  // pairs share a moment
+            try await store.create(idea: idea, job: JobRecord(jobID: "job_page_\(tag)_\(n)", ideaID: idea.id, maxRetries: 3, now: idea.createdAt))
+            made.append(idea.id)
+        }
+        try await store.markCompleted(jobID: "job_page_\(tag)_3", ideaID: made[3], at: Date())
+        var seen: [String] = []
+        var cursor: IdeaQuery.Cursor?
+        while true {
+            let page = try await store.ideas(IdeaQuery(after: cursor, limit: 3)).filter { $0.id.hasPrefix("idea_page_\(tag)") }
+            guard let last = page.last else { break }
+            seen += page.map(\.id)
+            cursor = IdeaQuery.Cursor(createdAt: last.createdAt, id: last.id)
+        }
+        #expect(seen == made.reversed(), "newest first, ties by id, each once: \(seen)")
+        #expect(try await store.ideas(IdeaQuery(status: .completed, limit: 50)).contains { $0.id == made[3] })
+        #expect(try await !store.ideas(IdeaQuery(status: .queued, limit: 50)).contains { $0.id == made[3] })
+        try await store.edit(ideaID: made[0], IdeaEdits(background: "#102030", footage: [.pexels], format: .square, style: .shorts), at: Date())
+        let edited = try #require(try await store.idea(made[0]))
+        #expect(edited.background == "#102030" && edited.footage == [.pexels] && edited.format == .square && edited.style == .shorts)
+        #expect(edited.idea == "page 0")
+    }
+
     static func claimsAreExclusiveAndExpire(_ store: any JobStore) async throws {
         try await store.prepare()
         let (_, a) = try await newJob(store, 1)
@@ -238,6 +294,8 @@ struct MemoryStoreContractTests {
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(RecordJobStore.memory()) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(RecordJobStore.memory()) }
     @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(RecordJobStore.memory()) }
+    @Test func cancel() async throws { try await StoreContract.cancelStopsTheJob(RecordJobStore.memory()) }
+    @Test func pagesAndEdits() async throws { try await StoreContract.pagesAndEdits(RecordJobStore.memory()) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(DirectoryArtifactStore(root: temporaryDirectory())) }
 }
 
@@ -248,6 +306,8 @@ struct MongoStoreContractTests {
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(TestServices.mongoStore().0) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(TestServices.mongoStore().0) }
     @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(TestServices.mongoStore().0) }
+    @Test func cancel() async throws { try await StoreContract.cancelStopsTheJob(TestServices.mongoStore().0) }
+    @Test func pagesAndEdits() async throws { try await StoreContract.pagesAndEdits(TestServices.mongoStore().0) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(TestServices.mongoStore().1) }
 }
 
@@ -259,6 +319,8 @@ struct SQLiteStoreContractTests {
     @Test func checkpoints() async throws { try await StoreContract.checkpointsOnlyMoveForward(store()) }
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(store()) }
     @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(store()) }
+    @Test func cancel() async throws { try await StoreContract.cancelStopsTheJob(store()) }
+    @Test func pagesAndEdits() async throws { try await StoreContract.pagesAndEdits(store()) }
 
     @Test func survivesReopening() async throws {
         let path = temporaryDirectory("sqlite").appendingPathComponent("store.sqlite").path

@@ -1,6 +1,6 @@
 /// Finds a key that appears twice in one JSON object. JSONDecoder keeps one of them silently (the first), most
 /// other tools the last: a producer and ReelForge would then read different messages, so the codec rejects them.
-enum JSONDuplicateKeys {
+public enum JSONDuplicateKeys {
     private struct Container {
         var isObject: Bool
         var keys: Set<String> = []
@@ -8,7 +8,7 @@ enum JSONDuplicateKeys {
     }
 
     /// The first duplicate key (compared after unescaping) in `bytes`, which must already be valid JSON.
-    static func first(in bytes: [UInt8]) -> String? {
+    public static func first(in bytes: [UInt8]) -> String? {
         var stack: [Container] = []
         var i = 0
         while i < bytes.count {

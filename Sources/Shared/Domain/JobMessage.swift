@@ -172,6 +172,13 @@ public struct JobMessageCodec: Sendable {
         return kept
     }
 
+    /// The fields of a new idea (`idea`, `language`, `duration_seconds`, `background`, `format`, `style`,
+    /// `footage`) read from a JSON object by the message's own rules: what the HTTP API accepts too.
+    public static func idea(fields o: [String: JSONValue]) throws(MessageError) -> JobMessage.NewIdea {
+        guard let idea = try newIdea(o) else { throw .missingField("idea") }
+        return idea
+    }
+
     /// The idea fields of a message that may create its job; nil without `idea`.
     private static func newIdea(_ o: [String: JSONValue]) throws(MessageError) -> JobMessage.NewIdea? {
         guard let ideaValue = o["idea"] else { return nil }

@@ -59,8 +59,10 @@ public struct StageArtifact: Codable, Sendable, Hashable {
     public var files: [String: ArtifactRef]
     public var attempt: Int
     public var producedAt: Date
-    public init(inline: [String: JSONValue] = [:], files: [String: ArtifactRef] = [:], attempt: Int, producedAt: Date) {
-        self.inline = inline; self.files = files; self.attempt = attempt; self.producedAt = producedAt
+    /// How long the run that produced it took (claim to stored result); nil in records from before it was kept.
+    public var seconds: Double?
+    public init(inline: [String: JSONValue] = [:], files: [String: ArtifactRef] = [:], attempt: Int, producedAt: Date, seconds: Double? = nil) {
+        self.inline = inline; self.files = files; self.attempt = attempt; self.producedAt = producedAt; self.seconds = seconds
     }
 }
 
@@ -77,6 +79,8 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     public var style: SubtitlePreset?
     /// The stock footage sources the idea asked for, in order (`--footage`); nil for the video worker's own.
     public var footage: [FootageSource]?
+    /// Where the video's end (completed, failed, cancelled) is announced (`callback_url` of the API), if anywhere.
+    public var callbackURL: String?
     public var status: JobStatus
     public var lastSuccessfulStep: Checkpoint?
     public var progressPercentage: Int

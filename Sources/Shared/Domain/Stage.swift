@@ -34,6 +34,11 @@ public enum Checkpoint: String, CaseIterable, Codable, Sendable, Comparable, Cus
 }
 
 /// `status` of an idea (`ideas`) and of a job (`video_queue`).
-public enum JobStatus: String, Codable, Sendable {
+public enum JobStatus: String, Codable, Sendable, CaseIterable {
     case queued, processing, completed, failed
+    /// Stopped on request (`reelforge cancel`, the API): no stage starts again unless it is retried.
+    case cancelled
+
+    /// Nothing more happens by itself: completed, failed or cancelled.
+    public var isFinal: Bool { self == .completed || self == .failed || self == .cancelled }
 }

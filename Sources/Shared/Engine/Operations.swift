@@ -25,33 +25,52 @@ public struct Operations: Sendable {
     /// starts (unless the caller is in a span already).
     public func submit(idea text: String, language: String = "en", seconds: Int = 30, background: String? = nil,
                        format: VideoFormat? = nil, style: SubtitlePreset? = nil, footage: [FootageSource]? = nil) async throws -> Submitted {
+        try await submit(JobMessage.NewIdea(text: text, language: language, targetSeconds: seconds, background: background,
+                                            format: format, style: style, footage: footage))
+    }
+
+    /// `submit` of an idea read by the message codec's rules, with the ids to use (the API's idempotency keys
+    /// make them; `StoreError.duplicate` when that job exists) and where its end is announced.
+    public func submit(_ new: JobMessage.NewIdea, ids: (idea: String, job: String)? = nil, callbackURL: String? = nil) async throws -> Submitted {
         try await withSpan("submit", ofKind: .producer) { span in
-            let (idea, job) = try await create(idea: text, language: language, seconds: seconds, background: background,
-                                               format: format, style: style, footage: footage)
+            let (idea, job) = try await create(new, ids: ids, callbackURL: callbackURL)
             span.attributes["idea_id"] = idea.id
             span.attributes["job_id"] = job.jobID
-            try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
-                                               newIdea: .init(text: idea.idea, language: language, targetSeconds: seconds,
-                                                              background: background, format: format, style: style, footage: footage)), to: .script)
+            try await publishFirst(idea: idea, job: job)
             return Submitted(ideaID: idea.id, jobID: job.jobID)
         }
+    }
+
+    /// Enqueues the first stage of a stored idea's job (again, harmlessly, when it may not have been sent: a
+    /// second message of a stage finds its lease or its checkpoint).
+    public func publishFirst(idea: IdeaRecord, job: JobRecord) async throws {
+        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
+                                           newIdea: .init(text: idea.idea, language: idea.language, targetSeconds: idea.targetSeconds,
+                                                          background: idea.background, format: idea.format, style: idea.style,
+                                                          footage: idea.footage)), to: .script)
     }
 
     /// Checks an idea and stores it with its job, without enqueueing anything.
     public func create(idea text: String, language: String = "en", seconds: Int = 30,
                        background: String? = nil, format: VideoFormat? = nil,
                        style: SubtitlePreset? = nil, footage: [FootageSource]? = nil) async throws -> (IdeaRecord, JobRecord) {
-        let trimmed = try IdeaText.normalized(text)
-        guard IdeaText.languages.contains(language) else { throw ConfigError.invalid("--lang", "must be \(IdeaText.languagesText)") }
-        guard IdeaText.seconds.contains(seconds) else {
+        try await create(JobMessage.NewIdea(text: text, language: language, targetSeconds: seconds, background: background,
+                                            format: format, style: style, footage: footage))
+    }
+
+    func create(_ new: JobMessage.NewIdea, ids: (idea: String, job: String)? = nil, callbackURL: String? = nil) async throws -> (IdeaRecord, JobRecord) {
+        let trimmed = try IdeaText.normalized(new.text)
+        guard IdeaText.languages.contains(new.language) else { throw ConfigError.invalid("--lang", "must be \(IdeaText.languagesText)") }
+        guard IdeaText.seconds.contains(new.targetSeconds) else {
             throw ConfigError.invalid("--duration", "must be \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound) seconds")
         }
-        if let background, let problem = BackgroundChoice.problem(background) { throw ConfigError.invalid("--background", problem) }
+        if let background = new.background, let problem = BackgroundChoice.problem(background) { throw ConfigError.invalid("--background", problem) }
         let now = Date()
-        var idea = IdeaRecord(id: Identifier.make("idea"), idea: trimmed, language: language, targetSeconds: seconds, now: now)
-        idea.background = background
-        idea.format = format; idea.style = style; idea.footage = footage
-        let job = JobRecord(jobID: Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
+        var idea = IdeaRecord(id: ids?.idea ?? Identifier.make("idea"), idea: trimmed, language: new.language, targetSeconds: new.targetSeconds, now: now)
+        idea.background = new.background
+        idea.format = new.format; idea.style = new.style; idea.footage = new.footage
+        idea.callbackURL = callbackURL
+        let job = JobRecord(jobID: ids?.job ?? Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
         try await store.create(idea: idea, job: job)
         return (idea, job)
     }
@@ -81,6 +100,17 @@ public struct Operations: Sendable {
             replayed.withLock { $0.append(message.jobID) }
         }
         return replayed.withLock { $0 }
+    }
+
+    /// Cancels an idea's job: no new stage starts, a waiting retry is dropped when it comes back, a running stage
+    /// stops at its next lease renewal (within a third of the lease) without storing its result, and a parked
+    /// message of the job is removed. False when the video was already complete.
+    @discardableResult
+    public func cancel(ideaID: String) async throws -> Bool {
+        guard let job = try await store.jobs(ideaID: ideaID).last else { throw StoreError.notFound("job of idea \(ideaID)") }
+        guard try await store.cancel(jobID: job.jobID, at: Date()) else { return false }
+        _ = try await queue.takeParked(stage: nil, matching: { $0.jobID == job.jobID }, handler: { _ in })
+        return true
     }
 
     /// Retries an idea's job from the stage after its checkpoint (or from `from`, running that stage and the

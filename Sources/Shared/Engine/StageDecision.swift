@@ -18,6 +18,8 @@ public enum StageOutcome: Sendable, Hashable {
     case park(kind: String, reason: String, failure: ErrorEntry?)
     /// Claim the stage's lease and run it.
     case claim
+    /// The job was cancelled: make sure job and idea say so, then acknowledge (nothing runs, nothing is forwarded).
+    case cancelled(note: String)
 }
 
 /// The runner's decisions as pure functions of values: the message, the stored job and idea, the answer of a
@@ -28,6 +30,9 @@ public enum StageDecision {
                                 settings: RunnerSettings, now: Date) -> StageOutcome {
         guard let job, let idea else {
             return .park(kind: "poison", reason: "job \(message.jobID) / idea \(message.ideaID) does not exist", failure: nil)
+        }
+        if job.status == .cancelled {
+            return .cancelled(note: "job \(job.jobID) was cancelled: \(message.stage) does not run")
         }
         if job.status == .failed {
             return .drop(skipped: nil, note: "ignoring a message for failed job \(job.jobID) (use 'reelforge dlq replay' or 'reelforge retry')")
@@ -59,6 +64,8 @@ public enum StageDecision {
         switch claim {
         case .claimed:
             return .claim
+        case .cancelled:
+            return .cancelled(note: "job \(message.jobID) was cancelled: \(message.stage) does not run")
         case .missing:
             return .park(kind: "poison", reason: "job \(message.jobID) disappeared", failure: nil)
         case .held(let lease):

@@ -35,6 +35,8 @@ public enum RunnerEvent: Sendable, Hashable {
     case retryScheduled(jobID: String, stage: Stage, attempt: Int, delay: Duration, reason: String)
     case parked(jobID: String?, stage: Stage, kind: String, reason: String)
     case completed(jobID: String, ideaID: String)
+    /// A message of a cancelled job arrived and was dropped.
+    case cancelled(jobID: String, stage: Stage)
     /// Provider spend that reached the ledger with a checkpoint, or (`saved`) a stored result reused instead of paying again.
     case credits(stage: Stage, usd: Double, saved: Bool)
     case leaseHeld(jobID: String, stage: Stage)
@@ -237,13 +239,15 @@ public final class StageRunner: Sendable {
             onEvent(.credits(stage: stage, usd: staged.costs.reduce(0) { $0 + $1.costUSD }, saved: true))
             return staged
         }
+        let started = ContinuousClock.now
         let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
         var refs: [String: ArtifactRef] = [:]
         for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
             let id = ArtifactKey.artifact(ideaID: idea.id, stage: stage, name: name)
             refs[name] = try await infra(log) { try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url) }
         }
-        let result = StagedResult(artifact: StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date()),
+        let result = StagedResult(artifact: StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date(),
+                                                          seconds: (ContinuousClock.now - started).seconds),
                                   costs: output.costs)
         try await storeStagedResult(result, ideaID: idea.id, stage: stage, dir: dir, log: log)
         return result
@@ -310,6 +314,11 @@ public final class StageRunner: Sendable {
             try await infra(d.log) { try await self.queue.publishDelayed(next, stage: stage, delay: delay) }
             d.log.warning("\(stage) attempt \(message.attempt) failed (\(failure.kind)): \(failure.message); retry \(next.attempt - 1) of \(settings.retry.maxRetries) in \(delay.compact)")
             onEvent(.retryScheduled(jobID: message.jobID, stage: stage, attempt: next.attempt, delay: delay, reason: failure.message))
+        case .cancelled(let note):
+            d.log.notice("\(note)")
+            // A claim may have shown the idea as processing just before the cancellation: it says cancelled again.
+            _ = try await infra(d.log) { try await self.store.cancel(jobID: message.jobID, at: Date()) }
+            onEvent(.cancelled(jobID: message.jobID, stage: stage))
         case .park(let kind, let reason, let failure):
             if let failure {
                 try await infra(d.log) {

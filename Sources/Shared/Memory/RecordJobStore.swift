@@ -51,6 +51,7 @@ public struct RecordJobStore: JobStore {
     public func claim(jobID: String, stage: Stage, owner: String, until: Date, now: Date) async throws -> ClaimResult {
         try await backend.transaction { tx in
             guard var job = try tx.job(jobID), var idea = try tx.idea(job.ideaID) else { return .missing }
+            if job.status == .cancelled { return .cancelled }
             // The lease is the idea's: another job of the same idea may hold this stage.
             if let lease = idea.leases[stage], lease.expiresAt > now { return .held(lease) }
             let lease = Lease(stage: stage, owner: owner, expiresAt: until, jobID: jobID)
@@ -70,7 +71,7 @@ public struct RecordJobStore: JobStore {
 
     public func renew(jobID: String, stage: Stage, owner: String, until: Date) async throws -> Bool {
         try await backend.transaction { tx in
-            guard var job = try tx.job(jobID), var idea = try tx.idea(job.ideaID),
+            guard var job = try tx.job(jobID), job.status != .cancelled, var idea = try tx.idea(job.ideaID),
                   idea.leases[stage]?.isHeld(by: owner, for: jobID) == true else { return false }
             idea.leases[stage]?.expiresAt = until
             try tx.update(idea)
@@ -107,7 +108,7 @@ public struct RecordJobStore: JobStore {
             job.lastError = entry
             job.updatedAt = entry.at
             if retrying { job.retryCount += 1 }
-            if final { job.status = .failed; idea.status = .failed }
+            if final && job.status != .cancelled { job.status = .failed; idea.status = .failed }
             try tx.update(job)
             try tx.update(idea)
             try Self.releaseLease(tx, jobID: jobID, stage: entry.stage, owner: owner, at: entry.at)
@@ -158,6 +159,39 @@ public struct RecordJobStore: JobStore {
             job.status = .queued; job.dispatched.insert(stage); job.lastError = nil; job.updatedAt = at
             idea.status = .queued; idea.currentStep = stage; idea.updatedAt = at
             try tx.update(job)
+            try tx.update(idea)
+        }
+    }
+
+    public func cancel(jobID: String, at: Date) async throws -> Bool {
+        try await backend.transaction { tx in
+            guard var job = try tx.job(jobID) else { throw StoreError.notFound("job \(jobID)") }
+            guard job.status != .completed else { return false }
+            job.status = .cancelled; job.lease = nil; job.updatedAt = at
+            try tx.update(job)
+            if var idea = try tx.idea(job.ideaID) {
+                idea.leases = idea.leases.filter { $0.value.jobID != jobID }
+                if idea.status != .completed { idea.status = .cancelled }
+                idea.updatedAt = at
+                try tx.update(idea)
+            }
+            return true
+        }
+    }
+
+    public func ideas(_ query: IdeaQuery) async throws -> [IdeaRecord] {
+        try await backend.transaction { tx in
+            Array(try tx.ideas(limit: Int.max).lazy.filter { idea in
+                (query.status == nil || idea.status == query.status) && (query.after?.precedes(idea) ?? true)
+            }.prefix(query.limit))
+        }
+    }
+
+    public func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws {
+        try await backend.transaction { tx in
+            guard var idea = try tx.idea(ideaID) else { throw StoreError.notFound("idea \(ideaID)") }
+            edits.apply(to: &idea)
+            idea.updatedAt = at
             try tx.update(idea)
         }
     }

@@ -20,6 +20,8 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
 /// The outcome of claiming a stage of a job.
 public enum ClaimResult: Sendable, Hashable {
     case claimed(JobRecord)
+    /// The job was cancelled: no stage of it starts.
+    case cancelled
     /// Another worker holds an unexpired lease on this stage.
     case held(Lease)
     case missing
@@ -83,6 +85,54 @@ public protocol JobStore: Sendable {
     func reopen(jobID: String, ideaID: String, stage: Stage, at: Date) async throws
     /// Moves the idea's checkpoint back so that `stage` runs again (an explicit re-run).
     func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws
+    /// Marks job and idea `cancelled` and drops the leases the job holds, so that a running stage loses its lease
+    /// (its next renewal fails) and no message of the job starts a stage again. False when the job had
+    /// completed (nothing to cancel); `StoreError.notFound` when there is no such job.
+    func cancel(jobID: String, at: Date) async throws -> Bool
+    /// Ideas newest first (by creation, then id), after `query.after`, of `query.status` when given.
+    func ideas(_ query: IdeaQuery) async throws -> [IdeaRecord]
+    /// Changes what an idea asks of the stages not yet done (before a replay): background, footage, frame, captions.
+    func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws
+}
+
+/// A page of ideas: newest first, those created before the cursor (or at the same moment with a smaller id).
+public struct IdeaQuery: Sendable, Hashable {
+    public var status: JobStatus?
+    public var after: Cursor?
+    public var limit: Int
+
+    /// Where the previous page ended.
+    public struct Cursor: Sendable, Hashable {
+        public var createdAt: Date
+        public var id: String
+        public init(createdAt: Date, id: String) { self.createdAt = createdAt; self.id = id }
+
+        /// Whether an idea comes after this cursor, newest first.
+        public func precedes(_ idea: IdeaRecord) -> Bool {
+            idea.createdAt < createdAt || (idea.createdAt == createdAt && idea.id < id)
+        }
+    }
+
+    public init(status: JobStatus? = nil, after: Cursor? = nil, limit: Int) { self.status = status; self.after = after; self.limit = limit }
+}
+
+/// What a replay with edits may change of an idea; nil leaves a field as it is.
+public struct IdeaEdits: Sendable, Hashable {
+    public var background: String?
+    public var footage: [FootageSource]?
+    public var format: VideoFormat?
+    public var style: SubtitlePreset?
+    public init(background: String? = nil, footage: [FootageSource]? = nil, format: VideoFormat? = nil, style: SubtitlePreset? = nil) {
+        self.background = background; self.footage = footage; self.format = format; self.style = style
+    }
+    public var isEmpty: Bool { background == nil && footage == nil && format == nil && style == nil }
+
+    func apply(to idea: inout IdeaRecord) {
+        if let background { idea.background = background }
+        if let footage { idea.footage = footage }
+        if let format { idea.format = format }
+        if let style { idea.style = style }
+    }
 }
 
 extension JobStore {

@@ -36,6 +36,7 @@ enum StageSpan {
         case .completed: outcome("completed")
         case .skipped: outcome("skipped")
         case .leaseHeld: outcome("lease_held")
+        case .cancelled: outcome("cancelled")
         case .retryScheduled(_, _, _, _, let reason): outcome("retry", failure: reason)
         case .parked(_, _, let kind, let reason): outcome("parked", failure: "\(kind): \(reason)")
         case .started, .credits, .progress: break

@@ -121,6 +121,13 @@ public struct TracingJobStore: JobStore {
         try await traced("store reopen", stage: stage) { try await base.reopen(jobID: jobID, ideaID: ideaID, stage: stage, at: at) }
     }
 
+    public func cancel(jobID: String, at: Date) async throws -> Bool {
+        try await traced("store cancel") { try await base.cancel(jobID: jobID, at: at) }
+    }
+    public func ideas(_ query: IdeaQuery) async throws -> [IdeaRecord] { try await base.ideas(query) }
+    public func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws {
+        try await traced("store edit") { try await base.edit(ideaID: ideaID, edits, at: at) }
+    }
     public func rewind(ideaID: String, toBefore stage: Stage, at: Date) async throws {
         try await traced("store rewind", stage: stage) { try await base.rewind(ideaID: ideaID, toBefore: stage, at: at) }
     }

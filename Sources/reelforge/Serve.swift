@@ -1,0 +1,94 @@
+import ApiServer
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+import UnixSignals
+import WorkerRuntime
+
+/// `reelforge serve`: the HTTP API and the dashboard. With AMQP_URL and MONGODB_URI it fronts the distributed
+/// pipeline (the workers do the work); without them it runs the whole pipeline in this process on the embedded
+/// store, so the same API and dashboard work on one machine.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP API and the web dashboard (docs/api.md).",
+        discussion: """
+        With AMQP_URL and MONGODB_URI set, serves the distributed pipeline (stateless: run as many as you like behind a \
+        load balancer). Without them, runs the whole pipeline in this process on the embedded store in --home.
+        Tokens: REELFORGE_API_TOKENS_FILE, a token and its role (viewer or operator) per line. Without it, one operator \
+        token is made and written to HOME/api-token (mode 0600).
+        """)
+
+    @Option(help: "Port to listen on (default: REELFORGE_API_PORT, else 8080; 0: any free port).") var port: Int?
+    @Option(help: "Address to listen on (default: REELFORGE_API_HOST, else 127.0.0.1; 0.0.0.0 in a container).") var host: String?
+    @Option(help: "The embedded store's folder, without a broker (as 'reelforge make --home').") var home = ".reelforge"
+    @Option(help: "Stages run at once by the in-process pipeline (without a broker).") var concurrency = 2
+
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0 to 65535") }
+        if !(1...16).contains(concurrency) { throw ValidationError("--concurrency must be 1 to 16") }
+    }
+
+    func run() async throws {
+        let env = ProcessInfo.processInfo.environment
+        let distributed = env["AMQP_URL"]?.isEmpty == false && env["MONGODB_URI"]?.isEmpty == false
+        let config = try ReelForgeConfig.fromEnvironment(env, modules: distributed ? [] : StageModule.pipeline)
+        LoggingSetup.bootstrap(config)
+        let logger = Logger(label: "reelforge-serve")
+        let settings = SettingsReader(env)
+        let homeURL = URL(fileURLWithPath: home, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        let tokens = try Self.tokens(settings, home: homeURL, logger: logger)
+        var options = ApiServer.Options()
+        options.port = try port ?? settings.integer(ApiServer.portVariable, 8080, 0...65535)
+        options.host = host ?? settings.text(ApiServer.hostVariable, default: "127.0.0.1")
+        options.corsOrigin = settings.text(ApiServer.corsVariable)
+        options.cacheFolder = config.workDir.appendingPathComponent("api-cache")
+
+        var services: [any Service] = []
+        let operations: Operations, artifacts: any ArtifactStore
+        var closing: Distributed?
+        if distributed {
+            TracingSetup.bootstrap(service: "reelforge-serve", logger: logger)
+            let d = try await Distributed.connect()
+            operations = d.operations; artifacts = d.backends.artifacts
+            closing = d
+        } else {
+            let pipeline = try EmbeddedPipeline(home: homeURL, config: config, concurrency: concurrency, logger: logger)
+            operations = pipeline.operations; artifacts = pipeline.artifacts
+            services.append(pipeline)
+            logger.info("no AMQP_URL/MONGODB_URI: running the pipeline in this process on \(homeURL.path)")
+        }
+        services.append(try ApiServer(operations: operations, artifacts: artifacts, tokens: tokens, options: options, logger: logger))
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do { try await group.run() } catch {
+            await closing?.close()
+            throw error
+        }
+        await closing?.close()
+    }
+
+    /// The tokens file, or one operator token made now and kept in HOME/api-token (0600; the path is logged, the
+    /// token never).
+    static func tokens(_ settings: SettingsReader, home: URL, logger: Logger) throws -> ApiTokens {
+        if let path = settings.text(ApiTokens.variable) {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ConfigError.invalid(ApiTokens.variable, "names a file that cannot be read")
+            }
+            return try ApiTokens(parsing: text)
+        }
+        try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
+        let file = home.appendingPathComponent("api-token")
+        if let text = try? String(contentsOf: file, encoding: .utf8), !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            logger.notice("no \(ApiTokens.variable): using the operator token in \(file.path)")
+            return ApiTokens(operatorToken: text.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let token = ApiTokens.generate()
+        let created = FileManager.default.createFile(atPath: file.path, contents: Data((token + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        guard created else { throw ConfigError.invalid("--home", "cannot write \(file.path)") }
+        logger.notice("no \(ApiTokens.variable): made an operator token in \(file.path) (open the dashboard and paste it, or add #token= and it to the address)")
+        return ApiTokens(operatorToken: token)
+    }
+}

@@ -124,6 +124,7 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: ["Shared", "RabbitMQBroker", "MongoStore", "EmbeddedStore", "ScriptStage", "AdaptStage", "AudioStage",
                            "VideoStage", "WorkerRuntime", "StageMetrics", "ProviderClient", "ApiServer",
+                           .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Crypto", package: "swift-crypto"),
                            "ReelForgeTestKit", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Tracing", package: "swift-distributed-tracing"),
                            .product(name: "W3CTraceContext", package: "swift-w3c-trace-context")]),

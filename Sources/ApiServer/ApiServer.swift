@@ -35,7 +35,9 @@ public struct ApiServer: Service, CustomStringConvertible {
     /// A connection that sends nothing this long is closed (live event streams write a comment every 15 s).
     public static let idleTimeout: TimeAmount = .seconds(60)
 
-    public init(operations: Operations, artifacts: any ArtifactStore, tokens: ApiTokens, options: Options, logger: Logger) throws {
+    /// `callbacks`: whether videos may ask for a `callback_url` (only when a WebhookNotifier announces them).
+    public init(operations: Operations, artifacts: any ArtifactStore, tokens: ApiTokens, options: Options, logger: Logger,
+                callbacks: Bool = true) throws {
         self.options = options
         self.logger = logger
         let router = Router(context: ApiContext.self)
@@ -62,7 +64,7 @@ public struct ApiServer: Service, CustomStringConvertible {
         router.get("dashboard.css") { _, _ in Self.asset(Dashboard.css, type: "text/css; charset=utf-8") }
         router.get("dashboard.js") { _, _ in Self.asset(Dashboard.javascript, type: "text/javascript; charset=utf-8") }
         let v1 = router.group("v1").add(middleware: AuthMiddleware(tokens: tokens))
-        VideoRoutes(operations: operations, artifacts: artifacts, files: try FileServer(cache: options.cacheFolder)).add(to: v1)
+        VideoRoutes(operations: operations, artifacts: artifacts, files: try FileServer(cache: options.cacheFolder), callbacks: callbacks).add(to: v1)
         DeadLetterRoutes(operations: operations).add(to: v1)
         responder = router.buildResponder()
     }

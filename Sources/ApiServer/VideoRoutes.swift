@@ -11,6 +11,8 @@ struct VideoRoutes: Sendable {
     let operations: Operations
     let artifacts: any ArtifactStore
     let files: FileServer
+    /// Whether a `callback_url` is accepted (a webhook notifier runs).
+    let callbacks: Bool
     var store: any JobStore { operations.store }
 
     static let fields: Set<String> = ["idea", "language", "duration_seconds", "background", "footage", "format", "style", "callback_url"]
@@ -157,6 +159,9 @@ struct VideoRoutes: Sendable {
         let new: JobMessage.NewIdea
         do { new = try JobMessageCodec.idea(fields: o) } catch { throw ApiError.invalid(error.description) }
         let callback = try o["callback_url"].map(Self.callbackURL)
+        if callback != nil && !callbacks {
+            throw ApiError.invalid("this server sends no webhooks (no REELFORGE_WEBHOOK_SECRET): 'callback_url' cannot be used")
+        }
         guard let key = idempotencyKey else {
             let s = try await operations.submit(new, callbackURL: callback)
             return (.created, try await stored(s.ideaID))

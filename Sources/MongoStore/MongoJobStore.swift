@@ -251,6 +251,9 @@ public final class MongoJobStore: JobStore {
         ]) > 0 else { throw StoreError.notFound("job \(jobID)") }
         try await update(ideas, ["_id": .string(ideaID)],
                          ["$set": ["status": "queued", "current_step": .string(stage.rawValue), "updated_at": EJSON.date(at)]])
+        // Its next end is announced again.
+        try await update(ideas, ["_id": .string(ideaID), "webhook.rev": ["$gte": 0]],
+                         ["$set": ["webhook.pending": true, "webhook.attempts": 0, "webhook.next_at": nil], "$inc": ["webhook.rev": 1]])
     }
 
     public func cancel(jobID: String, at: Date) async throws -> Bool {
@@ -291,6 +294,17 @@ public final class MongoJobStore: JobStore {
         return out
     }
 
+    public func webhooksDue(limit: Int) async throws -> [IdeaRecord] {
+        try await find(ideas, ["webhook.pending": true, "status": ["$in": ["completed", "failed", "cancelled"]]],
+                       sort: ["updated_at": 1], limit: limit).map(Self.idea(from:))
+    }
+
+    public func updateWebhook(ideaID: String, from rev: Int, to state: WebhookState) async throws -> Bool {
+        var next = state
+        next.rev = rev + 1
+        return try await update(ideas, ["_id": .string(ideaID), "webhook.rev": .int(Int64(rev))], ["$set": ["webhook": Self.document(next)]]) > 0
+    }
+
     public func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws {
         var set: [String: JSONValue] = ["updated_at": EJSON.date(at)]
         if let b = edits.background { set["background"] = .string(b) }
@@ -320,6 +334,7 @@ public final class MongoJobStore: JobStore {
             "format": i.format.map { .string($0.rawValue) } ?? .null, "style": i.style.map { .string($0.rawValue) } ?? .null,
             "footage": i.footage.map { .string($0.map(\.rawValue).joined(separator: ",")) } ?? .null,
             "callback_url": i.callbackURL.map { .string($0) } ?? .null,
+            "webhook": i.webhook.map(document) ?? .null,
             "status": .string(i.status.rawValue),
             "last_successful_step": i.lastSuccessfulStep.map { .string($0.rawValue) } ?? .null,
             "progress_percentage": .int(Int64(i.progressPercentage)),
@@ -340,6 +355,7 @@ public final class MongoJobStore: JobStore {
         i.style = d["style"]?.stringValue.flatMap(SubtitlePreset.init(rawValue:))
         i.footage = d["footage"]?.stringValue.flatMap { try? FootageSource.list($0) }
         i.callbackURL = d["callback_url"]?.stringValue
+        i.webhook = d["webhook"].flatMap(webhook(from:))
         i.status = d["status"]?.stringValue.flatMap(JobStatus.init(rawValue:)) ?? .queued
         i.lastSuccessfulStep = d["last_successful_step"]?.stringValue.flatMap(Checkpoint.init(rawValue:))
         i.progressPercentage = EJSON.int(d["progress_percentage"]) ?? 0
@@ -423,6 +439,23 @@ public final class MongoJobStore: JobStore {
                          units: EJSON.double(d["units"]) ?? 0, unit: d["unit"]?.stringValue ?? "",
                          costUSD: EJSON.double(d["cost_usd"]) ?? 0, at: EJSON.readDate(d["at"]) ?? Date(timeIntervalSince1970: 0),
                          unitsIn: EJSON.double(d["units_in"]), unitsOut: EJSON.double(d["units_out"]), calls: EJSON.int(d["calls"]) ?? 1)
+    }
+
+    static func document(_ w: WebhookState) -> JSONValue {
+        ["pending": .bool(w.pending), "rev": .int(Int64(w.rev)), "attempts": .int(Int64(w.attempts)),
+         "next_at": w.nextAt.map(EJSON.date) ?? .null, "sending_until": w.sendingUntil.map(EJSON.date) ?? .null,
+         "delivered_at": w.deliveredAt.map(EJSON.date) ?? .null, "last_error": w.lastError.map { .string($0) } ?? .null]
+    }
+
+    static func webhook(from d: JSONValue) -> WebhookState? {
+        guard d != .null else { return nil }
+        var w = WebhookState()
+        if case .bool(let p)? = d["pending"] { w.pending = p }
+        w.rev = EJSON.int(d["rev"]) ?? 0
+        w.attempts = EJSON.int(d["attempts"]) ?? 0
+        w.nextAt = EJSON.readDate(d["next_at"]); w.sendingUntil = EJSON.readDate(d["sending_until"])
+        w.deliveredAt = EJSON.readDate(d["delivered_at"]); w.lastError = d["last_error"]?.stringValue
+        return w
     }
 
     static func document(_ a: StageArtifact) throws -> JSONValue {

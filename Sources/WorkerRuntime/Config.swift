@@ -125,9 +125,10 @@ public struct ReelForgeConfig: Sendable {
 
     /// `NAME_FILE` names a file whose content is NAME's value (Docker and Kubernetes secrets), for the variables
     /// that carry secrets. The value is registered with the Redactor so it never reaches a log line.
-    static func withSecretFiles(_ env: [String: String]) throws -> [String: String] {
+    public static func withSecretFiles(_ env: [String: String]) throws -> [String: String] {
         var out = env
-        for (name, path) in env where name.hasSuffix("_FILE") && (name.hasPrefix("AMQP_") || name.hasPrefix("MONGODB_") || name.hasSuffix("_API_KEY_FILE")) {
+        for (name, path) in env where name.hasSuffix("_FILE") && (name.hasPrefix("AMQP_") || name.hasPrefix("MONGODB_") || name.hasSuffix("_API_KEY_FILE")
+                                                                  || name == "REELFORGE_WEBHOOK_SECRET_FILE") {
             let base = String(name.dropLast("_FILE".count))
             if let v = env[base], !v.isEmpty { continue }
             guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {

@@ -37,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         let config = try ReelForgeConfig.fromEnvironment(env, modules: distributed ? [] : StageModule.pipeline)
         LoggingSetup.bootstrap(config)
         let logger = Logger(label: "reelforge-serve")
-        let settings = SettingsReader(env)
+        let settings = SettingsReader(try ReelForgeConfig.withSecretFiles(env))
         let homeURL = URL(fileURLWithPath: home, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
         let tokens = try Self.tokens(settings, home: homeURL, logger: logger)
         var options = ApiServer.Options()
@@ -60,7 +60,14 @@ struct Serve: AsyncParsableCommand {
             services.append(pipeline)
             logger.info("no AMQP_URL/MONGODB_URI: running the pipeline in this process on \(homeURL.path)")
         }
-        services.append(try ApiServer(operations: operations, artifacts: artifacts, tokens: tokens, options: options, logger: logger))
+        let secret = try Self.webhookSecret(settings, home: distributed ? nil : homeURL, logger: logger)
+        if let secret {
+            services.append(WebhookNotifier(store: operations.store, secret: secret, logger: logger))
+        } else {
+            logger.notice("no \(WebhookNotifier.secretVariable)(_FILE): videos with a callback_url are refused")
+        }
+        services.append(try ApiServer(operations: operations, artifacts: artifacts, tokens: tokens, options: options, logger: logger,
+                                      callbacks: secret != nil))
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do { try await group.run() } catch {
@@ -68,6 +75,26 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         await closing?.close()
+    }
+
+    /// The webhook signing secret: REELFORGE_WEBHOOK_SECRET(_FILE), else (one machine) one made and kept in
+    /// HOME/webhook-secret (0600). Scaled-out API servers must share one: without it, callbacks are refused.
+    static func webhookSecret(_ settings: SettingsReader, home: URL?, logger: Logger) throws -> String? {
+        if let s = settings.text(WebhookNotifier.secretVariable) {
+            guard s.utf8.count >= 16 else { throw ConfigError.invalid(WebhookNotifier.secretVariable, "must be at least 16 characters") }
+            return s
+        }
+        guard let home else { return nil }
+        let file = home.appendingPathComponent("webhook-secret")
+        if let text = try? String(contentsOf: file, encoding: .utf8), text.utf8.count >= 16 {
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let secret = ApiTokens.generate()
+        guard FileManager.default.createFile(atPath: file.path, contents: Data((secret + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw ConfigError.invalid("--home", "cannot write \(file.path)")
+        }
+        logger.notice("webhooks are signed with the secret in \(file.path)")
+        return secret
     }
 
     /// The tokens file, or one operator token made now and kept in HOME/api-token (0600; the path is logged, the

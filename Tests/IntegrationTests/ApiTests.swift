@@ -1,7 +1,9 @@
 import AdaptStage
 import ApiServer
 import AudioStage
+import Crypto
 import Foundation
+import Hummingbird
 import Logging
 import ReelForgeTestKit
 import ScriptStage
@@ -66,6 +68,8 @@ struct ApiTests {
         let tasks: [Task<Void, any Error>]
         let logs = LogLines()
 
+        static let webhookSecret = "webhook-secret-for-tests-0123456789"
+
         init(running: Bool = true) async throws {
             artifacts = try DirectoryArtifactStore(root: temporaryDirectory("api-artifacts"))
             let logger = logs.logger()
@@ -73,7 +77,8 @@ struct ApiTests {
             let tokens = try ApiTokens(parsing: "\(ApiTests.operatorToken) operator\n# a comment\n\(ApiTests.viewerToken) viewer\n")
             let server = try ApiServer(operations: operations, artifacts: artifacts, tokens: tokens,
                                        options: .init(port: 0, cacheFolder: temporaryDirectory("api-cache")), logger: logger)
-            var tasks: [Task<Void, any Error>] = [Task { try await server.run() }]
+            let notifier = WebhookNotifier(store: store, secret: Self.webhookSecret, logger: logger, poll: .milliseconds(200), timeout: 5)
+            var tasks: [Task<Void, any Error>] = [Task { try await server.run() }, Task { try await notifier.run() }]
             if running {
                 let runner = StageRunner(queue: queue, store: store, artifacts: artifacts,
                                          executors: [ScriptStageExecutor(writer: TemplateScriptWriter()), AdaptStageExecutor(), audio, video],
@@ -153,6 +158,66 @@ struct ApiTests {
         let outcomes = (detail.value["timeline"]?.arrayValue ?? []).map { "\($0["stage"]?.stringValue ?? "")=\($0["outcome"]?.stringValue ?? "")" }
         #expect(outcomes == ["script=succeeded", "adapt=succeeded", "audio=succeeded", "video=succeeded"], "\(outcomes)")
         #expect(detail.value["status"]?.stringValue == "completed" && detail.value["checkpoint"]?.stringValue == "video_generated")
+    }
+
+    /// A receiver of webhooks that fails its first call (the notifier retries after a second).
+    final class Receiver: Sendable {
+        let calls = Mutex<[(headers: [String: String], body: Data)]>([])
+        let port = Mutex(0)
+
+        func start() async throws -> Task<Void, any Error> {
+            let router = Router()
+            router.post("hook") { [self] request, _ -> Response in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                var headers: [String: String] = [:]
+                for field in request.headers { headers[field.name.canonicalName.lowercased()] = field.value }
+                let n = calls.withLock { $0.append((headers, Data(body.readableBytesView))); return $0.count }
+                return Response(status: n == 1 ? .internalServerError : .noContent)
+            }
+            let ready = AsyncStream<Int>.makeStream()
+            let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                                  onServerRunning: { channel in ready.continuation.yield(channel.localAddress?.port ?? 0) })
+            let task = Task { try await app.run() }
+            for await p in ready.stream { port.withLock { $0 = p }; break }
+            return task
+        }
+    }
+
+    @Test func theEndOfAVideoIsAnnouncedToItsCallbackSignedAndRetried() async throws {
+        let h = try await Harness()
+        let receiver = Receiver()
+        let serving = try await receiver.start()
+        defer { h.stop(); serving.cancel() }
+        let url = "http://127.0.0.1:\(receiver.port.withLock { $0 })/hook"
+        let created = try await h.json("POST", "/v1/videos", body: #"{"idea": "why leaves fall", "duration_seconds": 6, "callback_url": "\#(url)"}"#)
+        let id = try #require(created.value["id"]?.stringValue)
+        #expect(created.value["callback_url"]?.stringValue == url)
+        _ = try await h.waitFor(id, [.completed])
+        _ = await eventually(timeout: .seconds(30)) { receiver.calls.withLock { $0.count } >= 2 }
+        let calls = receiver.calls.withLock { $0 }
+        #expect(calls.count == 2, "the first delivery failed (HTTP 500) and was retried once: \(calls.count)")
+        let last = try #require(calls.last)
+        let timestamp = try #require(last.headers["x-reelforge-timestamp"].flatMap(Int.init))
+        var signed = Data("\(timestamp).".utf8)
+        signed.append(last.body)
+        let expected = "sha256=" + HMAC<SHA256>.authenticationCode(for: signed, using: SymmetricKey(data: Data(Harness.webhookSecret.utf8)))
+            .map { String(format: "%02x", $0) }.joined()
+        #expect(last.headers["x-reelforge-signature"] == expected, "the signature verifies with the shared secret")
+        #expect(abs(Double(timestamp) - Date().timeIntervalSince1970) < 60)
+        let payload = try JSONValue.parse(last.body)
+        #expect(payload["id"]?.stringValue == id && payload["event"]?.stringValue == "video.completed" && payload["status"]?.stringValue == "completed")
+        // Delivered: never sent again; a tampered body would not verify.
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(receiver.calls.withLock { $0.count } == 2)
+        let state = try #require(try await h.store.idea(id)?.webhook)
+        #expect(!state.pending && state.attempts == 2 && state.deliveredAt != nil)
+        var tampered = signed
+        tampered.append(contentsOf: [0x20])
+        #expect(WebhookNotifier.signature(body: tampered.dropFirst("\(timestamp).".utf8.count), timestamp: timestamp,
+                                          key: SymmetricKey(data: Data(Harness.webhookSecret.utf8))) != expected)
+        // A callback that is not an http(s) URL is refused up front.
+        let bad = try await h.json("POST", "/v1/videos", body: #"{"idea": "why leaves fall", "callback_url": "file:///etc/passwd"}"#)
+        #expect(bad.status == 400 && bad.value["error"]?["message"]?.stringValue?.contains("callback_url") == true)
     }
 
     @Test func aBatchOfFiftyWithThreeBadLinesMakesFortySevenJobsAndNamesEachError() async throws {

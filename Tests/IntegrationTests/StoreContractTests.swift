@@ -85,6 +85,33 @@ enum StoreContract {
         #expect(edited.idea == "page 0")
     }
 
+    /// An ended idea with a callback is due until its webhook state says delivered; changes are compare-and-set;
+    /// a reopened job is announced again.
+    static func webhooks(_ store: any JobStore) async throws {
+        try await store.prepare()
+        let now = Date()
+        var idea = IdeaRecord(id: "idea_hook_\(UUID().uuidString.prefix(6))", idea: "hook", language: "en", targetSeconds: 20, now: now)
+        idea.callbackURL = "https://example.test/hook"
+        let job = JobRecord(jobID: "job_hook_\(UUID().uuidString.prefix(6))", ideaID: idea.id, maxRetries: 3, now: now)
+        try await store.create(idea: idea, job: job)
+        #expect(try await !store.webhooksDue(limit: 1000).contains { $0.id == idea.id }, "not before it ends")
+        try await store.markCompleted(jobID: job.jobID, ideaID: idea.id, at: now)
+        let due = try #require(try await store.webhooksDue(limit: 1000).first { $0.id == idea.id })
+        var state = try #require(due.webhook)
+        #expect(state.pending && state.rev == 0 && due.callbackURL == "https://example.test/hook")
+        state.sendingUntil = now + 30
+        #expect(try await store.updateWebhook(ideaID: idea.id, from: 0, to: state))
+        #expect(try await !store.updateWebhook(ideaID: idea.id, from: 0, to: state), "a second taker loses")
+        state.pending = false; state.attempts = 1; state.deliveredAt = now
+        #expect(try await store.updateWebhook(ideaID: idea.id, from: 1, to: state))
+        #expect(try await !store.webhooksDue(limit: 1000).contains { $0.id == idea.id })
+        let stored = try #require(try await store.idea(idea.id)?.webhook)
+        #expect(stored.rev == 2 && !stored.pending && stored.attempts == 1 && stored.deliveredAt != nil)
+        try await store.reopen(jobID: job.jobID, ideaID: idea.id, stage: .video, at: now)
+        try await store.markCompleted(jobID: job.jobID, ideaID: idea.id, at: now)
+        #expect(try await store.webhooksDue(limit: 1000).first { $0.id == idea.id }?.webhook?.pending == true, "announced again")
+    }
+
     static func claimsAreExclusiveAndExpire(_ store: any JobStore) async throws {
         try await store.prepare()
         let (_, a) = try await newJob(store, 1)
@@ -295,6 +322,7 @@ struct MemoryStoreContractTests {
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(RecordJobStore.memory()) }
     @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(RecordJobStore.memory()) }
     @Test func cancel() async throws { try await StoreContract.cancelStopsTheJob(RecordJobStore.memory()) }
+    @Test func webhooks() async throws { try await StoreContract.webhooks(RecordJobStore.memory()) }
     @Test func pagesAndEdits() async throws { try await StoreContract.pagesAndEdits(RecordJobStore.memory()) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(DirectoryArtifactStore(root: temporaryDirectory())) }
 }
@@ -307,6 +335,7 @@ struct MongoStoreContractTests {
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(TestServices.mongoStore().0) }
     @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(TestServices.mongoStore().0) }
     @Test func cancel() async throws { try await StoreContract.cancelStopsTheJob(TestServices.mongoStore().0) }
+    @Test func webhooks() async throws { try await StoreContract.webhooks(TestServices.mongoStore().0) }
     @Test func pagesAndEdits() async throws { try await StoreContract.pagesAndEdits(TestServices.mongoStore().0) }
     @Test func artifacts() async throws { try await StoreContract.artifacts(TestServices.mongoStore().1) }
 }
@@ -320,6 +349,7 @@ struct SQLiteStoreContractTests {
     @Test func failures() async throws { try await StoreContract.failuresCostsAndStatus(store()) }
     @Test func leasesPerIdea() async throws { try await StoreContract.leasesArePerIdeaAndStage(store()) }
     @Test func cancel() async throws { try await StoreContract.cancelStopsTheJob(store()) }
+    @Test func webhooks() async throws { try await StoreContract.webhooks(store()) }
     @Test func pagesAndEdits() async throws { try await StoreContract.pagesAndEdits(store()) }
 
     @Test func survivesReopening() async throws {

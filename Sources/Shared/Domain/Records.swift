@@ -80,7 +80,11 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     /// The stock footage sources the idea asked for, in order (`--footage`); nil for the video worker's own.
     public var footage: [FootageSource]?
     /// Where the video's end (completed, failed, cancelled) is announced (`callback_url` of the API), if anywhere.
-    public var callbackURL: String?
+    public var callbackURL: String? {
+        didSet { if callbackURL != nil && webhook == nil { webhook = WebhookState() } }
+    }
+    /// The announcement's delivery, for an idea with a callback URL.
+    public var webhook: WebhookState?
     public var status: JobStatus
     public var lastSuccessfulStep: Checkpoint?
     public var progressPercentage: Int
@@ -108,6 +112,26 @@ public struct IdeaRecord: Codable, Sendable, Hashable {
     public func isDone(_ stage: Stage) -> Bool {
         guard let last = lastSuccessfulStep else { return false }
         return last.stage >= stage
+    }
+}
+
+/// Where the announcement of a video's end stands. Changed only by compare-and-set on `rev`
+/// (`JobStore.updateWebhook`), so that one of many API instances sends it at a time.
+public struct WebhookState: Codable, Sendable, Hashable {
+    /// Not yet delivered, nor given up.
+    public var pending = true
+    public var rev = 0
+    public var attempts = 0
+    /// Not sent before this moment (backoff after a failed delivery).
+    public var nextAt: Date?
+    /// An API instance is sending it until this moment.
+    public var sendingUntil: Date?
+    public var deliveredAt: Date?
+    public var lastError: String?
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case pending, rev, attempts, nextAt = "next_at", sendingUntil = "sending_until", deliveredAt = "delivered_at", lastError = "last_error"
     }
 }
 

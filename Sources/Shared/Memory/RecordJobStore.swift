@@ -158,6 +158,8 @@ public struct RecordJobStore: JobStore {
             guard var job = try tx.job(jobID), var idea = try tx.idea(ideaID) else { throw StoreError.notFound("job \(jobID)") }
             job.status = .queued; job.dispatched.insert(stage); job.lastError = nil; job.updatedAt = at
             idea.status = .queued; idea.currentStep = stage; idea.updatedAt = at
+            // Its next end is announced again.
+            if var w = idea.webhook { w.pending = true; w.attempts = 0; w.nextAt = nil; w.rev += 1; idea.webhook = w }
             try tx.update(job)
             try tx.update(idea)
         }
@@ -184,6 +186,24 @@ public struct RecordJobStore: JobStore {
             Array(try tx.ideas(limit: Int.max).lazy.filter { idea in
                 (query.status == nil || idea.status == query.status) && (query.after?.precedes(idea) ?? true)
             }.prefix(query.limit))
+        }
+    }
+
+    public func webhooksDue(limit: Int) async throws -> [IdeaRecord] {
+        try await backend.transaction { tx in
+            Array(try tx.ideas(limit: Int.max).filter { $0.webhook?.pending == true && $0.status.isFinal }
+                .sorted { $0.updatedAt < $1.updatedAt }.prefix(limit))
+        }
+    }
+
+    public func updateWebhook(ideaID: String, from rev: Int, to state: WebhookState) async throws -> Bool {
+        try await backend.transaction { tx in
+            guard var idea = try tx.idea(ideaID), let current = idea.webhook, current.rev == rev else { return false }
+            var next = state
+            next.rev = rev + 1
+            idea.webhook = next
+            try tx.update(idea)
+            return true
         }
     }
 

@@ -93,6 +93,10 @@ public protocol JobStore: Sendable {
     func ideas(_ query: IdeaQuery) async throws -> [IdeaRecord]
     /// Changes what an idea asks of the stages not yet done (before a replay): background, footage, frame, captions.
     func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws
+    /// Ideas that ended (completed, failed, cancelled) whose announcement is pending, oldest change first.
+    func webhooksDue(limit: Int) async throws -> [IdeaRecord]
+    /// Sets an idea's webhook state to `state` (its `rev` one more than `rev`) if it is still at `rev`.
+    func updateWebhook(ideaID: String, from rev: Int, to state: WebhookState) async throws -> Bool
 }
 
 /// A page of ideas: newest first, those created before the cursor (or at the same moment with a smaller id).

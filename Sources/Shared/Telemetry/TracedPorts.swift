@@ -125,6 +125,10 @@ public struct TracingJobStore: JobStore {
         try await traced("store cancel") { try await base.cancel(jobID: jobID, at: at) }
     }
     public func ideas(_ query: IdeaQuery) async throws -> [IdeaRecord] { try await base.ideas(query) }
+    public func webhooksDue(limit: Int) async throws -> [IdeaRecord] { try await base.webhooksDue(limit: limit) }
+    public func updateWebhook(ideaID: String, from rev: Int, to state: WebhookState) async throws -> Bool {
+        try await traced("store webhook") { try await base.updateWebhook(ideaID: ideaID, from: rev, to: state) }
+    }
     public func edit(ideaID: String, _ edits: IdeaEdits, at: Date) async throws {
         try await traced("store edit") { try await base.edit(ideaID: ideaID, edits, at: at) }
     }

@@ -445,11 +445,32 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "200": {
-                "description": "An event stream",
+                "description": "An event stream: each event is `video`, its data the VIDEO as JSON",
                 "content": {
                   "text/event-stream": {
                     "schema": {
-                      "type": "string"
+                      "type": "object",
+                      "required": [
+                        "data"
+                      ],
+                      "properties": {
+                        "event": {
+                          "type": "string",
+                          "enum": [
+                            "video"
+                          ]
+                        },
+                        "data": {
+                          "type": "string",
+                          "contentMediaType": "application/json"
+                        },
+                        "id": {
+                          "type": "string"
+                        },
+                        "retry": {
+                          "type": "integer"
+                        }
+                      }
                     }
                   }
                 }

@@ -35,7 +35,9 @@ struct Serve: AsyncParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let distributed = env["AMQP_URL"]?.isEmpty == false && env["MONGODB_URI"]?.isEmpty == false
         let config = try ReelForgeConfig.fromEnvironment(env, modules: distributed ? [] : StageModule.pipeline)
-        LoggingSetup.bootstrap(config)
+        // The distributed backends set up logging and tracing when they connect.
+        let connected = distributed ? try await Distributed.connect() : nil
+        if !distributed { LoggingSetup.bootstrap(config) }
         let logger = Logger(label: "reelforge-serve")
         let settings = SettingsReader(try ReelForgeConfig.withSecretFiles(env))
         let homeURL = URL(fileURLWithPath: home, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
@@ -49,9 +51,7 @@ struct Serve: AsyncParsableCommand {
         var services: [any Service] = []
         let operations: Operations, artifacts: any ArtifactStore
         var closing: Distributed?
-        if distributed {
-            TracingSetup.bootstrap(service: "reelforge-serve", logger: logger)
-            let d = try await Distributed.connect()
+        if let d = connected {
             operations = d.operations; artifacts = d.backends.artifacts
             closing = d
         } else {

@@ -22,6 +22,9 @@ enum TestServices {
 
     static func freshPrefix() -> String { "rftest-\(UUID().uuidString.prefix(8).lowercased())" }
 
+    /// The repository (the tests run from its root).
+    static var repo: URL { URL(fileURLWithPath: FileManager.default.currentDirectoryPath) }
+
     /// Where the built executables are (scripts/test passes REELFORGE_BIN_DIR).
     static var binDir: URL {
         URL(fileURLWithPath: env["REELFORGE_BIN_DIR"] ?? FileManager.default.currentDirectoryPath + "/.build/debug")

@@ -22,6 +22,8 @@ let package = Package(
         // SHA-256 and HMAC for the API (token digests, idempotency keys, webhook signatures).
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // The MCP server of `reelforge mcp` (tools for AI agents, over stdio).
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk.git", from: "0.12.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         // Metrics: the libraries emit through swift-metrics; the executables expose them with swift-prometheus.
@@ -101,7 +103,8 @@ let package = Package(
                            .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Crypto", package: "swift-crypto"),
-                           .product(name: "HTTPTypes", package: "swift-http-types")]),
+                           .product(name: "HTTPTypes", package: "swift-http-types"),
+                           .product(name: "MCP", package: "swift-sdk")]),
 
         .executableTarget(name: "ScriptWorker", dependencies: ["WorkerRuntime", "ScriptStage", "AdaptStage",
                                                                .product(name: "Metrics", package: "swift-metrics")]),

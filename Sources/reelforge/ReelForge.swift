@@ -22,7 +22,7 @@ struct ReelForge: AsyncParsableCommand {
         Distributed commands talk to RabbitMQ (AMQP_URL) and MongoDB (MONGODB_URI) with the same configuration as the
         workers; see 'reelforge env' for every variable.
         """,
-        subcommands: [Make.self, Serve.self, Render.self, Speak.self, Submit.self, Status.self, DLQ.self, Retry.self, Cancel.self, Media.self, TopologyCommand.self, Env.self])
+        subcommands: [Make.self, Serve.self, Mcp.self, Render.self, Speak.self, Submit.self, Status.self, DLQ.self, Retry.self, Cancel.self, Media.self, TopologyCommand.self, Env.self])
 
     static func main() async {
         ProcessSetup.ignoreBrokenPipes()

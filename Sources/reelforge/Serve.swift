@@ -33,7 +33,7 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let env = ProcessInfo.processInfo.environment
-        let distributed = env["AMQP_URL"]?.isEmpty == false && env["MONGODB_URI"]?.isEmpty == false
+        let distributed = try Self.isDistributed(env)
         let config = try ReelForgeConfig.fromEnvironment(env, modules: distributed ? [] : StageModule.pipeline)
         // The distributed backends set up logging and tracing when they connect.
         let connected = distributed ? try await Distributed.connect() : nil
@@ -48,18 +48,8 @@ struct Serve: AsyncParsableCommand {
         options.corsOrigin = settings.text(ApiServer.corsVariable)
         options.cacheFolder = config.workDir.appendingPathComponent("api-cache")
 
-        var services: [any Service] = []
-        let operations: Operations, artifacts: any ArtifactStore
-        var closing: Distributed?
-        if let d = connected {
-            operations = d.operations; artifacts = d.backends.artifacts
-            closing = d
-        } else {
-            let pipeline = try EmbeddedPipeline(home: homeURL, config: config, concurrency: concurrency, logger: logger)
-            operations = pipeline.operations; artifacts = pipeline.artifacts
-            services.append(pipeline)
-            logger.info("no AMQP_URL/MONGODB_URI: running the pipeline in this process on \(homeURL.path)")
-        }
+        var (services, operations, artifacts) = try Self.backends(connected, config: config, home: homeURL, concurrency: concurrency, logger: logger)
+        let closing = connected
         let secret = try Self.webhookSecret(settings, home: distributed ? nil : homeURL, logger: logger)
         if let secret {
             services.append(WebhookNotifier(store: operations.store, secret: secret, logger: logger))
@@ -75,6 +65,22 @@ struct Serve: AsyncParsableCommand {
             throw error
         }
         await closing?.close()
+    }
+
+    /// A broker and a database are configured (AMQP_URL and MONGODB_URI, or their _FILE variants).
+    static func isDistributed(_ env: [String: String]) throws -> Bool {
+        let resolved = try ReelForgeConfig.withSecretFiles(env)
+        return resolved["AMQP_URL"]?.isEmpty == false && resolved["MONGODB_URI"]?.isEmpty == false
+    }
+
+    /// The ports of the distributed pipeline when connected, else the in-process pipeline on the embedded store in
+    /// `home` (a service to run beside the server).
+    static func backends(_ connected: Distributed?, config: ReelForgeConfig, home: URL, concurrency: Int,
+                         logger: Logger) throws -> ([any Service], Operations, any ArtifactStore) {
+        if let d = connected { return ([], d.operations, d.backends.artifacts) }
+        let pipeline = try EmbeddedPipeline(home: home, config: config, concurrency: concurrency, logger: logger)
+        logger.info("no AMQP_URL/MONGODB_URI: running the pipeline in this process on \(home.path)")
+        return ([pipeline], pipeline.operations, pipeline.artifacts)
     }
 
     /// The webhook signing secret: REELFORGE_WEBHOOK_SECRET(_FILE), else (one machine) one made and kept in
@@ -117,5 +123,34 @@ struct Serve: AsyncParsableCommand {
         guard created else { throw ConfigError.invalid("--home", "cannot write \(file.path)") }
         logger.notice("no \(ApiTokens.variable): made an operator token in \(file.path) (open the dashboard and paste it, or add #token= and it to the address)")
         return ApiTokens(operatorToken: token)
+    }
+}
+
+/// `reelforge mcp`: the MCP server for AI agents over stdio (tools create_video, get_video, list_videos), on the
+/// distributed pipeline with AMQP_URL and MONGODB_URI, else on the embedded store with the pipeline running in this
+/// process while the session lasts. Nothing but the protocol is written to stdout (logs go to stderr).
+struct Mcp: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mcp", abstract: "Serve MCP tools (create_video, get_video, list_videos) over stdio for AI agents.")
+
+    @Option(help: "The embedded store's folder, without a broker (as 'reelforge make --home').") var home = ".reelforge"
+
+    func run() async throws {
+        var env = ProcessInfo.processInfo.environment
+        if env["REELFORGE_LOG_LEVEL"] == nil { env["REELFORGE_LOG_LEVEL"] = "warning" }
+        let distributed = try Serve.isDistributed(env)
+        let config = try ReelForgeConfig.fromEnvironment(env, modules: distributed ? [] : StageModule.pipeline)
+        let connected = distributed ? try await Distributed.connect() : nil
+        if !distributed { LoggingSetup.bootstrap(config) }
+        let logger = Logger(label: "reelforge-mcp")
+        let homeURL = URL(fileURLWithPath: home, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath)).standardizedFileURL
+        let (services, operations, _) = try Serve.backends(connected, config: config, home: homeURL, concurrency: 1, logger: logger)
+        let background = Task {
+            try await withThrowingDiscardingTaskGroup { group in for s in services { group.addTask { try await s.run() } } }
+        }
+        try await McpTools(operations: operations).serveStdio()
+        background.cancel()
+        _ = await background.result
+        await connected?.close()
     }
 }

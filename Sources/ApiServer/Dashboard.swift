@@ -627,7 +627,7 @@ enum Dashboard {
                 h("a", { class: "tile s-" + cls(s), href: "#/videos?status=" + enc(s), dataset: { status: s } },
                   h("div", { class: "n" }, fmtNum(Number(counts[s]) || 0)), h("div", { class: "l" }, s))));
 
-            // queues: "script", "script.delay", "script.parked", … → per stage: ready / delay / parked (+ any other suffix)
+            // queues: "script", "script.delayed", "script.parked", … → per stage: ready / delay / parked (+ any other suffix)
             const queues = p.queues || {};
             const stats = p.stages || {};
             const perStage = {};
@@ -636,7 +636,8 @@ enum Dashboard {
             for (const key of Object.keys(queues)) {
               const dot = key.indexOf(".");
               const stage = dot >= 0 ? key.slice(0, dot) : key;
-              const kind = dot >= 0 ? key.slice(dot + 1) : "ready";
+              const suffix = dot >= 0 ? key.slice(dot + 1) : "ready";
+              const kind = suffix === "delayed" ? "delay" : suffix;
               noteStage(stage)[kind] = queues[key];
             }
             for (const s of Object.keys(stats)) noteStage(s);

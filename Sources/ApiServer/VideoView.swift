@@ -48,12 +48,15 @@ enum VideoView {
     /// oldest first.
     static func timeline(_ idea: IdeaRecord, job: JobRecord?) -> [JSONValue] {
         var rows: [(Date, JSONValue)] = idea.errors.map { e in
-            (e.at, ["stage": .string(e.stage.rawValue), "attempt": .int(Int64(e.attempt)), "outcome": .string(e.kind),
-                    "at": date(e.at), "message": .string(e.message)])
+            var row: [String: JSONValue] = ["stage": .string(e.stage.rawValue), "attempt": .int(Int64(e.attempt)), "outcome": .string(e.kind),
+                                            "at": date(e.at), "message": .string(e.message)]
+            if let w = e.worker { row["worker"] = .string(w) }
+            return (e.at, .object(row))
         }
         for (stage, artifact) in idea.artifacts {
             var row: [String: JSONValue] = ["stage": .string(stage.rawValue), "attempt": .int(Int64(artifact.attempt)),
                                             "outcome": "succeeded", "at": date(artifact.producedAt)]
+            if let w = artifact.worker { row["worker"] = .string(w) }
             if let s = artifact.seconds {
                 row["seconds"] = .double((s * 1000).rounded() / 1000)
                 row["started_at"] = date(artifact.producedAt.addingTimeInterval(-s))

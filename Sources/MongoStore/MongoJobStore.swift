@@ -417,13 +417,14 @@ public final class MongoJobStore: JobStore {
 
     static func document(_ e: ErrorEntry) -> JSONValue {
         ["stage": .string(e.stage.rawValue), "kind": .string(e.kind), "message": .string(e.message),
-         "attempt": .int(Int64(e.attempt)), "at": EJSON.date(e.at)]
+         "attempt": .int(Int64(e.attempt)), "at": EJSON.date(e.at), "worker": e.worker.map { .string($0) } ?? .null]
     }
 
     static func errorEntry(from d: JSONValue) -> ErrorEntry? {
         guard let s = d["stage"]?.stringValue.flatMap(Stage.init(rawValue:)) else { return nil }
         return ErrorEntry(stage: s, kind: d["kind"]?.stringValue ?? "", message: d["message"]?.stringValue ?? "",
-                          attempt: EJSON.int(d["attempt"]) ?? 0, at: EJSON.readDate(d["at"]) ?? Date(timeIntervalSince1970: 0))
+                          attempt: EJSON.int(d["attempt"]) ?? 0, at: EJSON.readDate(d["at"]) ?? Date(timeIntervalSince1970: 0),
+                          worker: d["worker"]?.stringValue)
     }
 
     static func document(_ c: CostEntry) -> JSONValue {
@@ -464,7 +465,7 @@ public final class MongoJobStore: JobStore {
             files[name] = ["id": .string(r.id), "name": .string(r.name), "content_type": .string(r.contentType), "size": .int(Int64(r.size))]
         }
         return ["data": .object(a.inline), "files": .object(files), "attempt": .int(Int64(a.attempt)), "produced_at": EJSON.date(a.producedAt),
-                "seconds": a.seconds.map { .double($0) } ?? .null]
+                "seconds": a.seconds.map { .double($0) } ?? .null, "worker": a.worker.map { .string($0) } ?? .null]
     }
 
     static func artifact(from d: JSONValue) -> StageArtifact? {
@@ -477,7 +478,7 @@ public final class MongoJobStore: JobStore {
         }
         return StageArtifact(inline: normalise(d["data"])?.objectValue ?? [:], files: files, attempt: EJSON.int(d["attempt"]) ?? 0,
                              producedAt: EJSON.readDate(d["produced_at"]) ?? Date(timeIntervalSince1970: 0),
-                             seconds: normalise(d["seconds"])?.doubleValue)
+                             seconds: normalise(d["seconds"])?.doubleValue, worker: d["worker"]?.stringValue)
     }
 
     /// Turns relaxed extended JSON numbers (`{"$numberLong": "3"}`, `{"$numberDouble": "1.5"}`) back into plain ones.

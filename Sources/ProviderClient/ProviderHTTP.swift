@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import Shared
+import Synchronization
 import Tracing
 
 /// HTTP for the providers, through URLSession (libcurl on Linux). Failures come back as StageFailures
@@ -54,16 +55,7 @@ public struct ProviderHTTP: Sendable {
         let host = url.host ?? "the provider"
         let prepared = request
         do {
-            let (data, response) = try await withThrowingTaskGroup(of: (Data, URLResponse).self) { group in
-                group.addTask { try await Self.session.data(for: prepared) }
-                // A hard deadline as well: URLSession's timeout is between packets, not for the whole answer.
-                group.addTask {
-                    try await Task.sleep(for: timeout + .seconds(1))
-                    throw URLError(.timedOut)
-                }
-                defer { group.cancelAll() }
-                return try await group.next()!
-            }
+            let (data, response) = try await Self.firstOf(prepared, deadline: timeout + .seconds(1))
             let http = response as? HTTPURLResponse
             let retryAfter = (http?.value(forHTTPHeaderField: "Retry-After")).flatMap(Self.parseRetryAfter)
             return Response(status: http?.statusCode ?? 0, body: data, retryAfter: retryAfter)
@@ -81,6 +73,43 @@ public struct ProviderHTTP: Sendable {
             throw f
         } catch {
             throw StageFailure.transient("request to \(host) failed: \(Redactor.shared.redact("\(error)"))")
+        }
+    }
+
+    /// The answer to `request`, or `URLError(.timedOut)` at the deadline (URLSession's own timeout is between
+    /// packets, not for the whole answer), or `CancellationError` when the caller is cancelled: whichever comes
+    /// first. The URLSession task itself is never cancelled: in swift-corelibs-foundation, cancelling a task as it
+    /// completes is a fatal error of its task registry. A request given up on ends by URLSession's own timeout.
+    static func firstOf(_ request: URLRequest, deadline: Duration) async throws -> (Data, URLResponse) {
+        let race = FirstOf()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<(Data, URLResponse), any Error>) in
+                race.waiting.withLock { $0 = c }
+                if Task.isCancelled { return race.finish(.failure(CancellationError())) }  // cancelled before the handler could see it
+                let task = session.dataTask(with: request) { data, response, error in
+                    if let data, let response { race.finish(.success((data, response))) } else { race.finish(.failure(error ?? URLError(.badServerResponse))) }
+                }
+                let timer = Task {
+                    try? await Task.sleep(for: deadline)
+                    if !Task.isCancelled { race.finish(.failure(URLError(.timedOut))) }
+                }
+                race.timer.withLock { $0 = timer }  // an answer before this line leaves the timer nothing to do
+                task.resume()
+            }
+        } onCancel: {
+            race.finish(.failure(CancellationError()))
+        }
+    }
+
+    /// One continuation resumed once, by the answer, the deadline or the caller's cancellation.
+    final class FirstOf: Sendable {
+        let waiting = Mutex<CheckedContinuation<(Data, URLResponse), any Error>?>(nil)
+        let timer = Mutex<Task<Void, Never>?>(nil)
+
+        func finish(_ result: Result<(Data, URLResponse), any Error>) {
+            guard let c = waiting.withLock({ w -> CheckedContinuation<(Data, URLResponse), any Error>? in defer { w = nil }; return w }) else { return }
+            timer.withLock { $0?.cancel() }  // a Swift task: cancelling it is safe
+            c.resume(with: result)
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -72,8 +73,17 @@ struct ApiLiveTests {
         }
         #expect(try await call(base, "POST", "/v1/videos/\(waitingID)/cancel").status == 202)
 
-        // One video with an idempotency key sent twice, and one that parks at the video stage (a missing media file).
-        let body = #"{"idea": "why octopuses have three hearts", "duration_seconds": 6}"#
+        // Without a token, or with a viewer's on an operator endpoint: refused.
+        #expect(try await call(base, "GET", "/v1/videos", token: "").status == 401)
+        #expect(try await call(base, "POST", "/v1/videos", token: Self.viewerToken, body: #"{"idea": "x y"}"#).status == 403)
+
+        // One video with an idempotency key sent twice (its end announced to a receiver), and one that parks at the
+        // video stage (a missing media file).
+        let receiver = ApiTests.Receiver()
+        let receiving = try await receiver.start()
+        defer { receiving.cancel() }
+        let hook = "http://127.0.0.1:\(receiver.port.withLock { $0 })/hook"
+        let body = #"{"idea": "why octopuses have three hearts", "duration_seconds": 6, "callback_url": "\#(hook)"}"#
         let a = try await call(base, "POST", "/v1/videos", body: body, headers: ["Idempotency-Key": "live-1"])
         let b = try await call(base, "POST", "/v1/videos", body: body, headers: ["Idempotency-Key": "live-1"])
         #expect(a.status == 201 && b.status == 200)
@@ -94,6 +104,15 @@ struct ApiLiveTests {
         let store = MongoJobStore(client: try MongoClient(uri: env["MONGODB_URI"]!))
         #expect(try await store.idea(waitingID)?.artifacts[.audio] == nil, "the cancelled video's audio never ran")
 
+        // The end was announced (the receiver fails its first call: retried), signed with the shared secret.
+        _ = await eventually(timeout: .seconds(30)) { receiver.calls.withLock { $0.count } >= 2 }
+        let delivered = try #require(receiver.calls.withLock { $0.last })
+        let stamp = try #require(delivered.headers["x-reelforge-timestamp"])
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(stamp).".utf8) + delivered.body,
+                                                  using: SymmetricKey(data: Data(env["REELFORGE_WEBHOOK_SECRET"]!.utf8)))
+        #expect(delivered.headers["x-reelforge-signature"] == "sha256=" + mac.map { String(format: "%02x", $0) }.joined())
+        #expect(try JSONValue.parse(delivered.body)["event"]?.stringValue == "video.completed")
+
         // The dead-letter group of the parked one, and the dashboard showing the videos, their stage and the group.
         let groups = try JSONValue.parse(try await call(base, "GET", "/v1/dead-letters", token: Self.viewerToken).body)["groups"]?.arrayValue ?? []
         #expect(groups.count == 1 && groups.first?["stage"]?.stringValue == "video", "\(groups)")
@@ -111,6 +130,32 @@ struct ApiLiveTests {
         #expect(replay.status == 200)
         _ = try await eventually(timeout: .seconds(90)) { try await status(base, parked) == "completed" }
         #expect(try await status(base, parked) == "completed")
+
+        // A batch of 50 with three bad lines: 47 jobs in MongoDB and three precise errors; then all cancelled.
+        var lines = (1...50).map { #"{"idea": "batch idea \#($0) about whales", "duration_seconds": 5}"# }
+        lines[4] = #"{"idea": "a bad language", "language": "de"}"#
+        lines[19] = #"{"idea": "ok", "duration_seconds": 9999}"#
+        lines[41] = "{not json"
+        var batch = URLRequest(url: URL(string: "/v1/videos/batch", relativeTo: base)!)
+        batch.httpMethod = "POST"
+        batch.setValue("Bearer \(Self.operatorToken)", forHTTPHeaderField: "Authorization")
+        batch.setValue("application/x-ndjson", forHTTPHeaderField: "Content-Type")
+        batch.httpBody = Data(lines.joined(separator: "\n").utf8)
+        let answer = try JSONValue.parse(try await URLSession.shared.data(for: batch).0)
+        let made = (answer["created"]?.arrayValue ?? []).compactMap { $0["id"]?.stringValue }
+        let errors = (answer["errors"]?.arrayValue ?? []).map { ($0["line"]?.intValue ?? 0, $0["error"]?.stringValue ?? "") }
+        #expect(made.count == 47 && errors.map(\.0) == [5, 20, 42], "\(errors)")
+        #expect(errors.count == 3 && errors[0].1.contains("language") && errors[1].1.contains("duration_seconds") && errors[2].1.contains("JSON"))
+        for id in made {
+            let s = try await call(base, "POST", "/v1/videos/\(id)/cancel").status
+            #expect(s == 202 || s == 409, "cancel answered \(s)")
+        }
+        _ = try await eventually(timeout: .seconds(60)) {
+            var open = 0
+            for id in made where !["cancelled", "completed"].contains(try await status(base, id)) { open += 1 }
+            return open == 0
+        }
+        for id in made.prefix(5) { #expect(["cancelled", "completed"].contains(try await status(base, id))) }
 
         // Schemathesis against the live server and its document: no 5xx, every answer as documented.
         let st = try run(TestServices.repo.appendingPathComponent(".venv/bin/st").path,

@@ -7,8 +7,10 @@ public struct ErrorEntry: Codable, Sendable, Hashable {
     public var message: String       // already redacted
     public var attempt: Int
     public var at: Date
-    public init(stage: Stage, kind: String, message: String, attempt: Int, at: Date) {
-        self.stage = stage; self.kind = kind; self.message = message; self.attempt = attempt; self.at = at
+    /// The worker whose run ended so (nil in records from before it was kept).
+    public var worker: String?
+    public init(stage: Stage, kind: String, message: String, attempt: Int, at: Date, worker: String? = nil) {
+        self.stage = stage; self.kind = kind; self.message = message; self.attempt = attempt; self.at = at; self.worker = worker
     }
 }
 
@@ -61,8 +63,12 @@ public struct StageArtifact: Codable, Sendable, Hashable {
     public var producedAt: Date
     /// How long the run that produced it took (claim to stored result); nil in records from before it was kept.
     public var seconds: Double?
-    public init(inline: [String: JSONValue] = [:], files: [String: ArtifactRef] = [:], attempt: Int, producedAt: Date, seconds: Double? = nil) {
+    /// The worker that produced it.
+    public var worker: String?
+    public init(inline: [String: JSONValue] = [:], files: [String: ArtifactRef] = [:], attempt: Int, producedAt: Date, seconds: Double? = nil,
+                worker: String? = nil) {
         self.inline = inline; self.files = files; self.attempt = attempt; self.producedAt = producedAt; self.seconds = seconds
+        self.worker = worker
     }
 }
 

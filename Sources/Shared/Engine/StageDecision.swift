@@ -53,7 +53,8 @@ public enum StageDecision {
             guard lost < settings.crashLimit else {
                 let reason = "\(stage) was started \(lost) times by workers that stopped before finishing it (crash loop)"
                 return .park(kind: "crash_loop", reason: reason,
-                             failure: ErrorEntry(stage: stage, kind: "crash_loop", message: reason, attempt: message.attempt, at: now))
+                             failure: ErrorEntry(stage: stage, kind: "crash_loop", message: reason, attempt: message.attempt, at: now,
+                                                 worker: settings.workerID))
             }
             return .claim
         }
@@ -105,12 +106,14 @@ public enum StageDecision {
             next.attempt = nextAttempt
             next.leaseWaits = 0
             next.newIdea = nil
-            return .retry(next, after: delay, failure: ErrorEntry(stage: stage, kind: failure.kind.label, message: text, attempt: message.attempt, at: now))
+            return .retry(next, after: delay, failure: ErrorEntry(stage: stage, kind: failure.kind.label, message: text, attempt: message.attempt, at: now,
+                                                                     worker: settings.workerID))
         case .park(let kind):
             let reason = kind == "exhausted"
                 ? "\(stage) failed \(message.attempt) times (retry budget of \(settings.retry.maxRetries) spent); last error: \(text)"
                 : "\(stage) failed permanently: \(text)"
-            return .park(kind: kind, reason: reason, failure: ErrorEntry(stage: stage, kind: kind, message: reason, attempt: message.attempt, at: now))
+            return .park(kind: kind, reason: reason, failure: ErrorEntry(stage: stage, kind: kind, message: reason, attempt: message.attempt, at: now,
+                                                                           worker: settings.workerID))
         }
     }
 }

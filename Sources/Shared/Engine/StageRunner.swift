@@ -247,7 +247,7 @@ public final class StageRunner: Sendable {
             refs[name] = try await infra(log) { try await self.artifacts.put(id: id, name: name, contentType: file.contentType, from: file.url) }
         }
         let result = StagedResult(artifact: StageArtifact(inline: output.inline, files: refs, attempt: message.attempt, producedAt: Date(),
-                                                          seconds: (ContinuousClock.now - started).seconds),
+                                                          seconds: (ContinuousClock.now - started).seconds, worker: settings.workerID),
                                   costs: output.costs)
         try await storeStagedResult(result, ideaID: idea.id, stage: stage, dir: dir, log: log)
         return result

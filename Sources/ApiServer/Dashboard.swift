@@ -1052,7 +1052,10 @@ enum Dashboard {
                   h("td", { class: "num" }, fmtNum(c.units) + (c.unit ? " " + c.unit : "")), h("td", { class: "num" }, fmtUsd(c.usd)),
                   h("td", { class: "num" }, fmtNum(c.attempt)), h("td", { class: "time-cell" }, timeEl(c.at)))),
                 { id: "costs", empty: "No costs recorded.",
-                  foot: h("tfoot", null, h("tr", null, h("td", { colspan: 3 }, "Total"), h("td", { class: "num", id: "cost-total" }, fmtUsd(total)), h("td", { colspan: 2 }))) }));
+                  foot: h("tfoot", null,
+                    h("tr", null, h("td", { colspan: 3 }, "Total"), h("td", { class: "num", id: "cost-total" }, fmtUsd(total)), h("td", { colspan: 2 })),
+                    h("tr", null, h("td", { colspan: 3 }, "Saved by resuming at the failed stage"),
+                      h("td", { class: "num", id: "resume-saved" }, fmtUsd(x.resume_saved_usd || 0)), h("td", { colspan: 2 }))) }));
 
               renderFiles(x);
             }

@@ -1159,6 +1159,10 @@ enum OpenAPIDocument {
                   },
                   "retry_from": {
                     "type": "string"
+                  },
+                  "resume_saved_usd": {
+                    "type": "number",
+                    "description": "what resuming at the failed stage saved: the earlier stages' costs, once per failure"
                   }
                 }
               }

@@ -41,7 +41,14 @@ enum VideoView {
              "usd": .double(c.costUSD), "attempt": .int(Int64(c.attempt)), "calls": .int(Int64(c.calls)), "at": date(c.at)]
         })
         out["timeline"] = .array(timeline(idea, job: job))
+        out["resume_saved_usd"] = .double(resumeSaved(idea))
         return .object(out)
+    }
+
+    /// What resuming saved: every failure was retried (or replayed) at its own stage, so the stages before it,
+    /// and what they cost, were not paid again; starting over would have paid them once more each time.
+    static func resumeSaved(_ idea: IdeaRecord) -> Double {
+        idea.errors.reduce(0) { sum, e in sum + idea.costs.filter { $0.stage < e.stage }.reduce(0) { $0 + $1.costUSD } }
     }
 
     /// Every attempt that ended (a failure, or the success that wrote a checkpoint) and the one running now,

@@ -250,6 +250,18 @@ struct ApiTests {
         #expect(seen.count == 48 && Set(seen).count == 48)
         let found = try await h.json("GET", "/v1/videos?q=idea%20number%207%20", token: Self.viewerToken)
         #expect(found.value["videos"]?.arrayValue?.count == 1)
+
+        // What resuming saved: a video whose video stage failed twice did not pay its script and voice again.
+        var paid = IdeaRecord(id: "idea_paid", idea: "a paid one", language: "en", targetSeconds: 20, now: Date())
+        paid.costs = [CostEntry(stage: .script, attempt: 1, provider: "openai", units: 900, unit: "tokens", costUSD: 0.01, at: Date()),
+                      CostEntry(stage: .audio, attempt: 1, provider: "elevenlabs", units: 1500, unit: "characters", costUSD: 0.45, at: Date())]
+        paid.errors = [ErrorEntry(stage: .video, kind: "transient", message: "render broke", attempt: 1, at: Date()),
+                       ErrorEntry(stage: .audio, kind: "transient", message: "429", attempt: 1, at: Date()),
+                       ErrorEntry(stage: .video, kind: "transient", message: "render broke", attempt: 2, at: Date())]
+        try await h.store.create(idea: paid, job: JobRecord(jobID: "job_paid", ideaID: paid.id, maxRetries: 3, now: Date()))
+        let detail = try await h.json("GET", "/v1/videos/idea_paid", token: Self.viewerToken)
+        #expect(abs((detail.value["resume_saved_usd"]?.doubleValue ?? 0) - (0.46 * 2 + 0.01)) < 1e-9, "\(detail.value["resume_saved_usd"] ?? .null)")
+        #expect(abs((detail.value["cost_usd"]?.doubleValue ?? 0) - 0.46) < 1e-9)
     }
 
     @Test func aCancelDuringTheAudioStageEndsTheVideoCancelledAndTheVideoStageNeverRuns() async throws {

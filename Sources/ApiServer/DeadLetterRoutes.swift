@@ -136,13 +136,13 @@ struct DeadLetterRoutes: Sendable {
         return json(.ok, ["purged": .int(Int64(purged))])
     }
 
-    /// Queue depths (stage, delay and parking queues), videos by status and by stage among the newest 1000.
+    /// Queue depths (stage, delay and parking queues), videos by status and by stage among the newest 500.
     func pipeline() async throws -> Response {
         let depths = (try? await queue.depths()) ?? [:]
         var byStatus: [String: JSONValue] = [:]
         var counts: [Stage: [String: Int]] = [:]
         var durations: [Stage: [Double]] = [:]
-        let recent = try await store.ideas(IdeaQuery(limit: 1000))
+        let recent = try await store.ideas(IdeaQuery(limit: 500))
         for s in JobStatus.allCases { byStatus[s.rawValue] = .int(Int64(recent.filter { $0.status == s }.count)) }
         var completedLastHour = 0
         for idea in recent {

@@ -230,20 +230,83 @@ extension String {
 
 struct Retry: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Send an idea's job back to the stage after its checkpoint (earlier stages are not run again).")
-    @Argument(help: "The idea id.") var ideaID: String
+        abstract: "Send an idea's job back to the stage after its checkpoint (earlier stages are not run again); or re-run many from a stage.",
+        discussion: """
+        One idea: reelforge retry IDEA_ID [--from STAGE].
+        Many (a bulk re-run, e.g. after a style change): reelforge retry --from video --status completed \
+        [--created-after 2026-11-01] [--created-before 2026-12-01] | --ids-file FILE  [--rate 5] [--dry-run]. \
+        Only the stages from --from on run again, so a re-render pays no script or voice; --dry-run prints \
+        what would run and what those stages cost the last time.
+        """)
+    @Argument(help: "The idea id (omit it to select many with the options below).") var ideaID: String?
     @Option(help: "Run this stage and the ones after it again (script, adapt, audio, video).") var from: String?
+    @Option(help: "Many: the ideas of this status (completed, failed, cancelled).") var status: String?
+    @Option(help: "Many: created at or after this date (YYYY-MM-DD or ISO 8601).") var createdAfter: String?
+    @Option(help: "Many: created before this date (YYYY-MM-DD or ISO 8601).") var createdBefore: String?
+    @Option(help: "Many: the idea ids in this file, one a line.") var idsFile: String?
+    @Option(help: "Many: ideas sent a second (default 5).") var rate: Double = 5
+    @Flag(help: "Many: print what would run and its estimated cost, send nothing.") var dryRun = false
+    @Flag(help: "Many: print a JSON summary.") var json = false
+
+    var isBulk: Bool { ideaID == nil }
+
+    func validate() throws {
+        if let from, Stage(parsing: from) == nil { throw ValidationError("--from must be script, adapt, audio or video") }
+        if let status, JobStatus(rawValue: status) == nil { throw ValidationError("--status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))") }
+        for (name, value) in [("--created-after", createdAfter), ("--created-before", createdBefore)] {
+            if let value, Self.date(value) == nil { throw ValidationError("\(name) must be a date, YYYY-MM-DD or ISO 8601") }
+        }
+        guard (0.01...1000).contains(rate) else { throw ValidationError("--rate must be 0.01 to 1000") }
+        if isBulk {
+            guard from != nil else { throw ValidationError("name an idea, or give --from STAGE with a selection (--status, --created-after/-before, --ids-file)") }
+            guard status != nil || createdAfter != nil || createdBefore != nil || idsFile != nil else {
+                throw ValidationError("a bulk re-run needs a selection: --status, --created-after, --created-before or --ids-file")
+            }
+        } else if status != nil || createdAfter != nil || createdBefore != nil || idsFile != nil || dryRun {
+            throw ValidationError("--status, --created-after/-before, --ids-file and --dry-run select many ideas: leave out IDEA_ID")
+        }
+    }
+
+    static func date(_ text: String) -> Date? { Timestamp.parse(text) ?? Timestamp.parse(text + "T00:00:00Z") }
 
     func run() async throws {
-        var fromStage: Stage?
-        if let from {
-            guard let s = Stage(parsing: from) else { throw ValidationError("--from must be script, adapt, audio or video") }
-            fromStage = s
-        }
         let d = try await Distributed.connect()
-        let stage = try await d.operations.retry(ideaID: ideaID, from: fromStage)
+        do { try await run(d) } catch {
+            await d.close()
+            throw error
+        }
         await d.close()
-        if let stage { print("idea \(ideaID): enqueued \(stage)") } else { print("idea \(ideaID) already has its video: nothing to do") }
+    }
+
+    func run(_ d: Distributed) async throws {
+        let fromStage = from.flatMap(Stage.init(parsing:))
+        guard isBulk, let fromStage else {
+            let stage = try await d.operations.retry(ideaID: ideaID!, from: fromStage)
+            if let stage { print("idea \(ideaID!): enqueued \(stage)") } else { print("idea \(ideaID!) already has its video: nothing to do") }
+            return
+        }
+        var ids: [String]?
+        if let idsFile {
+            guard let text = try? String(contentsOfFile: idsFile, encoding: .utf8) else { throw ValidationError("--ids-file: cannot read \(idsFile)") }
+            ids = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+        }
+        let selection = Operations.Selection(ids: ids, status: status.flatMap(JobStatus.init(rawValue:)),
+                                             createdAfter: createdAfter.flatMap(Self.date), createdBefore: createdBefore.flatMap(Self.date))
+        let plan = try await d.operations.plan(selection, from: fromStage)
+        let stages = Stage.allCases.filter { $0 >= fromStage }.map(\.rawValue).joined(separator: ", ")
+        if dryRun {
+            if json {
+                try printJSON(["ideas": "\(plan.ideas.count)", "from": fromStage.rawValue, "estimated_usd": String(format: "%.4f", plan.estimatedUSD)])
+            } else {
+                for idea in plan.ideas { print("\(idea.id)  \(idea.status.rawValue)  \(idea.idea.prefix(60))") }
+                print("would re-run \(plan.ideas.count) idea(s) from \(fromStage) (\(stages)); those stages cost $\(String(format: "%.4f", plan.estimatedUSD)) the last time; earlier stages are not run again")
+            }
+            return
+        }
+        let sent = try await d.operations.retryAll(plan, from: fromStage, perSecond: rate) { idea in
+            if !json { print("\(idea.id): enqueued \(fromStage)") }
+        }
+        if json { try printJSON(["sent": "\(sent)", "from": fromStage.rawValue]) } else { print("re-running \(sent) idea(s) from \(fromStage) (\(stages))") }
     }
 }
 

@@ -113,6 +113,61 @@ public struct Operations: Sendable {
         return true
     }
 
+    /// Which ideas a bulk re-run takes: listed ids, or those of a status created in a window (all given filters apply).
+    public struct Selection: Sendable, Hashable {
+        public var ids: [String]?
+        public var status: JobStatus?
+        public var createdAfter: Date?
+        public var createdBefore: Date?
+        public init(ids: [String]? = nil, status: JobStatus? = nil, createdAfter: Date? = nil, createdBefore: Date? = nil) {
+            self.ids = ids; self.status = status; self.createdAfter = createdAfter; self.createdBefore = createdBefore
+        }
+    }
+
+    /// What a bulk re-run from `from` would do: the ideas, and what their stages from `from` on cost the last time
+    /// (the stages before it are not run again, so they cost nothing).
+    public struct BulkPlan: Sendable {
+        public var ideas: [IdeaRecord]
+        public var estimatedUSD: Double
+    }
+
+    /// The ideas of a selection (newest first; unknown ids are skipped) and the estimate of re-running them from `from`.
+    public func plan(_ selection: Selection, from: Stage) async throws -> BulkPlan {
+        var ideas: [IdeaRecord] = []
+        if let ids = selection.ids {
+            for id in ids where Identifier.isValid(id) {
+                if let idea = try await store.idea(id) { ideas.append(idea) }
+            }
+        } else {
+            var cursor: IdeaQuery.Cursor?
+            while true {
+                let page = try await store.ideas(IdeaQuery(status: selection.status, after: cursor, limit: 500))
+                ideas += page
+                guard let last = page.last, page.count == 500 else { break }
+                cursor = IdeaQuery.Cursor(createdAt: last.createdAt, id: last.id)
+            }
+        }
+        ideas = ideas.filter { idea in
+            (selection.status == nil || idea.status == selection.status)
+                && (selection.createdAfter.map { idea.createdAt >= $0 } ?? true) && (selection.createdBefore.map { idea.createdAt < $0 } ?? true)
+                && !(idea.status == .queued || idea.status == .processing)  // a running video is not started twice
+        }
+        let estimate = ideas.reduce(0) { sum, idea in sum + idea.costs.filter { $0.stage >= from }.reduce(0) { $0 + $1.costUSD } }
+        return BulkPlan(ideas: ideas, estimatedUSD: estimate)
+    }
+
+    /// Re-runs every idea of a plan from `from`, at most `perSecond` a second; `each` hears of every idea sent.
+    @discardableResult
+    public func retryAll(_ plan: BulkPlan, from: Stage, perSecond: Double, each: @Sendable (IdeaRecord) -> Void = { _ in }) async throws -> Int {
+        let pause = Duration.milliseconds(Int64(1000 / max(0.01, perSecond)))
+        var sent = 0
+        for idea in plan.ideas {
+            if sent > 0 { try await Task.sleep(for: pause) }
+            if try await retry(ideaID: idea.id, from: from) != nil { sent += 1; each(idea) }
+        }
+        return sent
+    }
+
     /// Retries an idea's job from the stage after its checkpoint (or from `from`, running that stage and the
     /// ones after it again). Its parked messages are removed. Returns the stage it starts at, nil when complete.
     public func retry(ideaID: String, from: Stage? = nil) async throws -> Stage? {

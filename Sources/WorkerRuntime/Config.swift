@@ -12,6 +12,7 @@ public struct ReelForgeConfig: Sendable {
     public var retry: RetryPolicy
     public var deliveryLimit: Int
     public var leaseDuration: Duration
+    public var stageTimeouts: StageTimeouts = .defaults
     public var failpoints: Failpoints
     public var failpointsText: String
     public var workerID: String
@@ -52,6 +53,7 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_MAX_RETRIES", "retries per stage after the first attempt (default 3)"),
         ("REELFORGE_DELIVERY_LIMIT", "deliveries of one message before the broker parks it (default 10)"),
         ("REELFORGE_LEASE_SECONDS", "stage lease, renewed while the stage runs (default 60)"),
+        (StageTimeouts.variable, "wall-clock limit of one stage run, stage=seconds pairs (default script=300,adapt=120,audio=1800,video=3600); past it the run is stopped and retried"),
         ("REELFORGE_FAILPOINTS", "injected failures, e.g. video=2,audio=fatal,script=crash (off)"),
         ("REELFORGE_WORKER_ID", "this worker's name in leases and logs, unique per process (default host-pid-random)"),
         ("REELFORGE_WORK_DIR", "scratch folder for stage files (default the system temp folder)"),
@@ -96,6 +98,7 @@ public struct ReelForgeConfig: Sendable {
             httpPort: settings.environment["REELFORGE_HTTP_PORT"] == "off" ? nil : try int("REELFORGE_HTTP_PORT", 9090, 0...65535),
             httpPortIsSet: settings.text("REELFORGE_HTTP_PORT") != nil,
             settings: settings)
+        if let text = settings.text(StageTimeouts.variable) { config.stageTimeouts = try StageTimeouts(parsing: text) }
         Redactor.shared.registerPassword(ofURI: config.amqpURL)
         Redactor.shared.registerPassword(ofURI: config.mongoURI)
         guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
@@ -154,6 +157,6 @@ public struct ReelForgeConfig: Sendable {
 
     public var runnerSettings: RunnerSettings {
         RunnerSettings(workerID: workerID, retry: retry, failpoints: failpoints, leaseDuration: leaseDuration,
-                       workRoot: workDir)
+                       workRoot: workDir, stageTimeouts: stageTimeouts)
     }
 }

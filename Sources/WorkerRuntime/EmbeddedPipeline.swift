@@ -31,7 +31,8 @@ public struct EmbeddedPipeline: Service, CustomStringConvertible {
         queue = MemoryWorkQueue()
         runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: config.executors,
                              settings: RunnerSettings(workerID: "serve-\(getpid())", retry: config.retry, failpoints: config.failpoints,
-                                                      leaseDuration: config.leaseDuration, workRoot: config.workDir),
+                                                      leaseDuration: config.leaseDuration, workRoot: config.workDir,
+                                                      stageTimeouts: config.stageTimeouts),
                              logger: logger, onEvent: onEvent)
         operations = Operations(queue: queue, store: store, artifacts: artifacts, maxRetries: config.retry.maxRetries)
         self.concurrency = concurrency

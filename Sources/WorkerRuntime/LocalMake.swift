@@ -85,7 +85,8 @@ public struct LocalMake: Sendable {
             queue: queue, store: store, artifacts: artifacts,
             executors: config.executors,
             settings: RunnerSettings(workerID: "local-\(getpid())", retry: config.retry, failpoints: config.failpoints,
-                                     leaseDuration: config.leaseDuration, workRoot: config.workDir),
+                                     leaseDuration: config.leaseDuration, workRoot: config.workDir,
+                                     stageTimeouts: config.stageTimeouts),
             logger: logger,
             onEvent: { event in
                 display.show(event)

@@ -117,11 +117,11 @@ struct ApiLiveTests {
         let groups = try JSONValue.parse(try await call(base, "GET", "/v1/dead-letters", token: Self.viewerToken).body)["groups"]?.arrayValue ?? []
         #expect(groups.count == 1 && groups.first?["stage"]?.stringValue == "video", "\(groups)")
         let shot = logs.appendingPathComponent("dashboard.png")
-        let dom = try chromium(["--dump-dom", "\(base.absoluteString)#token=\(Self.viewerToken)"])
+        let dom = try await chromium(["--dump-dom", "\(base.absoluteString)#token=\(Self.viewerToken)"])
         #expect(dom.contains("data-id=\"\(id)\"") && dom.contains("data-status=\"completed\""), "\(dom.prefix(2000))")
         #expect(dom.contains("data-id=\"\(parked)\"") && dom.contains("data-status=\"failed\"") && dom.contains("data-stage=\"video\""))
         #expect(dom.contains("class=\"dlq-group\"") && dom.contains("id=\"pipeline\""))
-        _ = try chromium(["--window-size=1280,1000", "--hide-scrollbars", "--screenshot=\(shot.path)", "\(base.absoluteString)#token=\(Self.viewerToken)"])
+        _ = try await chromium(["--window-size=1280,1000", "--hide-scrollbars", "--screenshot=\(shot.path)", "\(base.absoluteString)#token=\(Self.viewerToken)"])
         #expect((try? Data(contentsOf: shot).count) ?? 0 > 20_000, "a screenshot of the dashboard at \(shot.path)")
 
         // Replayed from its group with another background, it completes.
@@ -158,7 +158,7 @@ struct ApiLiveTests {
         for id in made.prefix(5) { #expect(["cancelled", "completed"].contains(try await status(base, id))) }
 
         // Schemathesis against the live server and its document: no 5xx, every answer as documented.
-        let st = try run(TestServices.repo.appendingPathComponent(".venv/bin/st").path,
+        let st = try await run(TestServices.repo.appendingPathComponent(".venv/bin/st").path,
                          ["run", URL(string: "/openapi.json", relativeTo: base)!.absoluteString, "-H", "Authorization: Bearer \(Self.operatorToken)",
                           "--checks", "not_a_server_error,response_schema_conformance", "-n", "8", "--no-color"])
         #expect(st.status == 0, "schemathesis: \(st.output.suffix(3000))")
@@ -166,13 +166,15 @@ struct ApiLiveTests {
         #expect(server.process.isRunning, "the server still serves")
     }
 
-    func chromium(_ args: [String]) throws -> String {
-        let r = try run("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    func chromium(_ args: [String]) async throws -> String {
+        let r = try await run("/usr/bin/chromium", ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                                               "--virtual-time-budget=8000"] + args)
         return r.output
     }
 
-    func run(_ path: String, _ args: [String]) throws -> (status: Int32, output: String) {
+    /// Runs a command to its end without holding a thread of the cooperative pool (schemathesis takes half a
+    /// minute; a blocking wait there starves every other test of the run).
+    func run(_ path: String, _ args: [String]) async throws -> (status: Int32, output: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
@@ -183,7 +185,7 @@ struct ApiLiveTests {
         p.standardOutput = handle
         p.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try p.run()
-        p.waitUntilExit()
+        while p.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         try handle.close()
         return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "")
     }

@@ -15,15 +15,18 @@ public struct RunnerSettings: Sendable {
     public var workRoot: URL
     /// Longest pause between two tries of a store or broker call that failed.
     public var infraBackoffCap: Duration
+    /// How long one run of each stage may take by the wall clock.
+    public var stageTimeouts: StageTimeouts
 
     public init(workerID: String, retry: RetryPolicy = RetryPolicy(), failpoints: Failpoints = .none,
                 leaseDuration: Duration = .seconds(60), maxLeaseWaits: Int = 1000, crashLimit: Int = 10,
                 workRoot: URL = FileManager.default.temporaryDirectory.appendingPathComponent("reelforge"),
-                infraBackoffCap: Duration = .seconds(30)) {
+                infraBackoffCap: Duration = .seconds(30), stageTimeouts: StageTimeouts = .defaults) {
         self.workerID = workerID; self.retry = retry; self.failpoints = failpoints
         self.leaseDuration = leaseDuration; self.maxLeaseWaits = maxLeaseWaits; self.crashLimit = crashLimit
         self.workRoot = workRoot
         self.infraBackoffCap = infraBackoffCap
+        self.stageTimeouts = stageTimeouts
     }
 }
 
@@ -399,6 +402,14 @@ public final class StageRunner: Sendable {
                 } onCancel: { keeper.cancel() }
             }
             group.addTask { try await keeper.keepRenewed(); return nil }
+            if let limit = settings.stageTimeouts[stage] {
+                // Past its limit the run is stopped (cancelled: its safe points and provider calls end) and counts
+                // as a transient failure; whatever it would still return is dropped with it, never recorded.
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    throw StageFailure.transient("\(stage) ran past its time limit of \(limit.compact) (\(StageTimeouts.variable)); stopped")
+                }
+            }
             defer { group.cancelAll() }
             while let result = try await group.next() {
                 if let output = result {

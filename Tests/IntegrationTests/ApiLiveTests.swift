@@ -131,6 +131,11 @@ struct ApiLiveTests {
         _ = try await eventually(timeout: .seconds(90)) { try await status(base, parked) == "completed" }
         #expect(try await status(base, parked) == "completed")
 
+        // The workers stop here: what follows creates many videos (a batch, schemathesis's random ideas of up to
+        // 600 s) that the API must accept and store, not videos this test needs made (rendering them would only load
+        // the machine the rest of the suite runs on).
+        for p in [script, video] + (audio.map { [$0] } ?? []) { p.kill9() }
+
         // A batch of 50 with three bad lines: 47 jobs in MongoDB and three precise errors; then all cancelled.
         var lines = (1...50).map { #"{"idea": "batch idea \#($0) about whales", "duration_seconds": 5}"# }
         lines[4] = #"{"idea": "a bad language", "language": "de"}"#
@@ -147,15 +152,10 @@ struct ApiLiveTests {
         #expect(made.count == 47 && errors.map(\.0) == [5, 20, 42], "\(errors)")
         #expect(errors.count == 3 && errors[0].1.contains("language") && errors[1].1.contains("duration_seconds") && errors[2].1.contains("JSON"))
         for id in made {
-            let s = try await call(base, "POST", "/v1/videos/\(id)/cancel").status
-            #expect(s == 202 || s == 409, "cancel answered \(s)")
+            #expect(try await status(base, id) == "queued")
+            #expect(try await call(base, "POST", "/v1/videos/\(id)/cancel").status == 202)
         }
-        _ = try await eventually(timeout: .seconds(60)) {
-            var open = 0
-            for id in made where !["cancelled", "completed"].contains(try await status(base, id)) { open += 1 }
-            return open == 0
-        }
-        for id in made.prefix(5) { #expect(["cancelled", "completed"].contains(try await status(base, id))) }
+        for id in made { #expect(try await status(base, id) == "cancelled") }
 
         // Schemathesis against the live server and its document: no 5xx, every answer as documented.
         let st = try await run(TestServices.repo.appendingPathComponent(".venv/bin/st").path,

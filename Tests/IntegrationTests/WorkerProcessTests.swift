@@ -28,7 +28,10 @@ final class Proc: @unchecked Sendable {
 
     var output: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
 
-    func kill9() { Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+    func kill9() {
+        guard process.isRunning else { return }  // already ended: its pid may be another process's by now
+        Foundation.kill(process.processIdentifier, SIGKILL); process.waitUntilExit()
+    }
 
     /// SIGTERM, then the exit status.
     func terminate() async -> Int32 {

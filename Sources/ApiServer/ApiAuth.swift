@@ -95,11 +95,7 @@ public struct ApiError: Error, HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        var fields = headers
-        fields[.contentType] = "application/json"
-        fields[.cacheControl] = "no-store"
-        let body: JSONValue = ["error": ["code": .string(code), "message": .string(Redactor.shared.redact(message))]]
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body.jsonText)))
+        json(status, ["error": ["code": .string(code), "message": .string(Redactor.shared.redact(message))]], headers: headers)
     }
 
     static func notFound(_ what: String) -> ApiError { ApiError(.notFound, "not_found", what) }

@@ -150,7 +150,7 @@ struct DeadLetterRoutes: Sendable {
                 counts[s, default: [:]]["done", default: 0] += 1
                 if let seconds = idea.artifacts[s]?.seconds { durations[s, default: []].append(seconds) }
             }
-            if !idea.status.isFinal, let at = idea.currentStep ?? ResumePlanner.nextStage(after: idea.lastSuccessfulStep) {
+            if !idea.status.isFinal, let at = VideoView.stage(of: idea) {
                 counts[at, default: [:]][idea.leases[at] != nil ? "running" : "waiting", default: 0] += 1
             }
             if idea.status == .completed, idea.updatedAt > Date().addingTimeInterval(-3600) { completedLastHour += 1 }

@@ -71,8 +71,7 @@ struct VideoRoutes: Sendable {
             for idea in page {
                 if found.count == limit { break scan }
                 cursor = IdeaQuery.Cursor(createdAt: idea.createdAt, id: idea.id)
-                let atStage = idea.status == .completed ? nil : idea.currentStep ?? ResumePlanner.nextStage(after: idea.lastSuccessfulStep)
-                if let stage, atStage != stage { continue }
+                if let stage, VideoView.stage(of: idea) != stage { continue }
                 if let text, !text.isEmpty, !idea.idea.lowercased().contains(text), idea.id != text { continue }
                 found.append(idea)
             }

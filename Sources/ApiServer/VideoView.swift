@@ -7,6 +7,12 @@ enum VideoView {
     static func date(_ d: Date) -> JSONValue { .string(Timestamp.iso(d)) }
     static func text(_ s: String?) -> JSONValue { s.map { .string($0) } ?? .null }
 
+    /// The stage a video is at: the one running or next, nil once complete. The list filter, the pipeline view
+    /// and the VIDEO's `stage` all use this one rule.
+    static func stage(of idea: IdeaRecord) -> Stage? {
+        idea.status == .completed ? nil : idea.currentStep ?? ResumePlanner.nextStage(after: idea.lastSuccessfulStep)
+    }
+
     static func summary(_ idea: IdeaRecord, job: JobRecord?) -> [String: JSONValue] {
         var attempts: [String: JSONValue] = [:]
         for (stage, n) in job?.attempts ?? [:] { attempts[stage.rawValue] = .int(Int64(n)) }
@@ -17,7 +23,7 @@ enum VideoView {
                                "url": .string("/v1/videos/\(idea.id)/files/\(name)")]
             }
         }
-        let stage: Stage? = idea.status == .completed ? nil : idea.currentStep ?? ResumePlanner.nextStage(after: idea.lastSuccessfulStep)
+        let stage = stage(of: idea)
         return [
             "id": .string(idea.id), "job_id": text(job?.jobID), "idea": .string(idea.idea), "language": .string(idea.language),
             "duration_seconds": .int(Int64(idea.targetSeconds)), "background": text(idea.background),

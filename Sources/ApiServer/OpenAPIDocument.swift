@@ -870,6 +870,15 @@ enum OpenAPIDocument {
                 "type": "string",
                 "format": "uri",
                 "maxLength": 2048
+              },
+              "priority": {
+                "type": "string",
+                "enum": [
+                  "high",
+                  "normal",
+                  "bulk"
+                ],
+                "description": "Class of service: each stage takes high first; bulk suits large batches."
               }
             }
           },

@@ -15,7 +15,7 @@ struct VideoRoutes: Sendable {
     let callbacks: Bool
     var store: any JobStore { operations.store }
 
-    static let fields: Set<String> = ["idea", "language", "duration_seconds", "background", "footage", "format", "style", "callback_url"]
+    static let fields: Set<String> = ["idea", "language", "duration_seconds", "background", "footage", "format", "style", "callback_url", "priority"]
     static let maxBatch = 1_000
 
     func add(to group: RouterGroup<ApiContext>) {
@@ -158,17 +158,19 @@ struct VideoRoutes: Sendable {
         let new: JobMessage.NewIdea
         do { new = try JobMessageCodec.idea(fields: o) } catch { throw ApiError.invalid(error.description) }
         let callback = try o["callback_url"].map(Self.callbackURL)
+        let priority: Priority
+        do { priority = try JobMessageCodec.choice(o, "priority", Priority.self) ?? .normal } catch { throw ApiError.invalid(error.description) }
         if callback != nil && !callbacks {
             throw ApiError.invalid("this server sends no webhooks (no REELFORGE_WEBHOOK_SECRET): 'callback_url' cannot be used")
         }
         guard let key = idempotencyKey else {
-            let s = try await operations.submit(new, callbackURL: callback)
+            let s = try await operations.submit(new, callbackURL: callback, priority: priority)
             return (.created, try await stored(s.ideaID))
         }
         let digest = SHA256.hash(data: Data("reelforge-idempotency\u{0}\(key)".utf8)).map { String(format: "%02x", $0) }.joined().prefix(24)
         let ids = (idea: "idea_\(digest)", job: "job_\(digest)")
         do {
-            let s = try await operations.submit(new, ids: ids, callbackURL: callback)
+            let s = try await operations.submit(new, ids: ids, callbackURL: callback, priority: priority)
             return (.created, try await stored(s.ideaID))
         } catch StoreError.duplicate {
             let idea = try await stored(ids.idea)

@@ -54,7 +54,8 @@ public struct ElevenLabsSynthesizer: SpeechSynthesizer {
             "voice_settings": ["stability": .double(settings.stability), "similarity_boost": .double(settings.similarity)],
         ]
         if settings.model.contains("turbo") || settings.model.contains("flash") { body["language_code"] = .string(language) }
-        let r = try await http.postJSON(url, headers: ["xi-api-key": key], body: .object(body))
+        let r = try await http.postJSON(url, headers: ["xi-api-key": key], body: .object(body),
+                                        call: ProviderCall(provider: "elevenlabs", model: settings.model, units: Double(text.count)))
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: name) }
         guard let json = try? JSONValue.parse(r.body), let b64 = json["audio_base64"]?.stringValue,
               let audio = Data(base64Encoded: b64), !audio.isEmpty else {
@@ -112,7 +113,8 @@ public struct OpenAISpeechSynthesizer: SpeechSynthesizer {
         let key = try settings.key(for: name, variable: "OPENAI_API_KEY")
         let url = settings.baseURL.appendingPathComponent("audio/speech")
         let body: JSONValue = ["model": .string(settings.model), "input": .string(text), "voice": .string(settings.voice), "response_format": "wav"]
-        let r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(key)"], body: body)
+        let r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(key)"], body: body,
+                                        call: ProviderCall(provider: "openai", model: settings.model, units: Double(text.count)))
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: name) }
         guard r.body.count > 44 else { throw StageFailure.transient("openai-tts: the answer holds no audio") }
         let file = workDir.appendingPathComponent("piece-\(UUID().uuidString.prefix(8)).wav")

@@ -383,6 +383,7 @@ public final class MongoJobStore: JobStore {
             "dispatched": .array(j.dispatched.sorted().map { .string($0.rawValue) }),
             "last_error": j.lastError.map(document) ?? .null,
             "created_at": EJSON.date(j.createdAt), "updated_at": EJSON.date(j.updatedAt),
+            "priority": .string(j.priority.rawValue),
         ]
     }
 
@@ -401,6 +402,7 @@ public final class MongoJobStore: JobStore {
         j.dispatched = Set((d["dispatched"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(Stage.init(rawValue:)) })
         j.lastError = d["last_error"].flatMap(errorEntry(from:))
         j.updatedAt = EJSON.readDate(d["updated_at"]) ?? j.createdAt
+        j.priority = d["priority"]?.stringValue.flatMap(Priority.init(rawValue:)) ?? .normal
         return j
     }
 

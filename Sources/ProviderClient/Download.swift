@@ -7,16 +7,18 @@ import Tracing
 
 extension ProviderHTTP {
     /// A GET, in a `provider GET <host>` client span; failures classified as for POST.
-    public func get(_ url: URL, headers: [String: String]) async throws -> Response {
+    public func get(_ url: URL, headers: [String: String], call: ProviderCall) async throws -> Response {
         try await StageSafePoint.check()
-        return try await withSpan("provider GET \(url.host ?? "-")", ofKind: .client) { span in
-            span.attributes["http.request.method"] = "GET"
-            span.attributes["server.address"] = url.host ?? ""
-            var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
-            for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
-            let response = try await send(request)
-            span.attributes["http.response.status_code"] = response.status
-            return response
+        return try await governed(call) {
+            try await withSpan("provider GET \(url.host ?? "-")", ofKind: .client) { span in
+                span.attributes["http.request.method"] = "GET"
+                span.attributes["server.address"] = url.host ?? ""
+                var request = URLRequest(url: url, timeoutInterval: timeout.seconds)
+                for (k, v) in headers { request.setValue(v, forHTTPHeaderField: k) }
+                let response = try await send(request)
+                span.attributes["http.response.status_code"] = response.status
+                return response
+            }
         }
     }
 

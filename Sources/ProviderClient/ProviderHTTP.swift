@@ -27,10 +27,30 @@ public struct ProviderHTTP: Sendable {
     }()
 
     /// One provider call, in a `provider POST <host>` client span; a stage run that lost its lease stops before
-    /// it (`StageSafePoint`) instead of paying.
-    public func postJSON(_ url: URL, headers: [String: String], body: JSONValue) async throws -> Response {
+    /// it (`StageSafePoint`) instead of paying. `call` names the provider (and model, units) whose shared limits
+    /// admit it (`ProviderGovernor`).
+    public func postJSON(_ url: URL, headers: [String: String], body: JSONValue, call: ProviderCall) async throws -> Response {
         try await StageSafePoint.check()
-        return try await withSpan("provider POST \(url.host ?? "-")", ofKind: .client) { span in
+        return try await governed(call) { try await self.tracedPost(url, headers: headers, body: body) }
+    }
+
+    /// `body` under the fleet's shared limits of `call` when the stage run has a governor; as it is otherwise.
+    func governed(_ call: ProviderCall, _ body: () async throws -> Response) async throws -> Response {
+        guard let governor = ProviderGovernor.current else { return try await body() }
+        return try await governor.perform(call, hold: timeout + .seconds(1), body, classify: Self.outcome)
+    }
+
+    /// How an answer counts for the limits: 429 throttles, 408 and 5xx (and no answer) are failures.
+    public static func outcome(_ r: Response) -> CallOutcome {
+        switch r.status {
+        case 429: return .throttled(retryAfter: r.retryAfter)
+        case 0, 408, 500...599: return .failed
+        default: return .answered
+        }
+    }
+
+    private func tracedPost(_ url: URL, headers: [String: String], body: JSONValue) async throws -> Response {
+        try await withSpan("provider POST \(url.host ?? "-")", ofKind: .client) { span in
             span.attributes["http.request.method"] = "POST"
             span.attributes["server.address"] = url.host ?? ""
             let response = try await send(url, headers: headers, body: body)

@@ -27,12 +27,14 @@ final class AMQPLink: @unchecked Sendable {
     private var connected = false
     private var thread: Thread?
     private let stopped = DispatchSemaphore(value: 0)
-    private let stageOfQueue: [String: Stage]
+    private let stageOfQueue: [String: (stage: Stage, priority: Priority)]
+    /// Which class's buffered delivery goes next.
+    private var turns = PriorityTurns()
 
     /// - Parameters:
     ///   - setup: run after each (re)connect: declare topology, qos, consume.
     ///   - consumer: pump deliveries while idle.
-    init(endpoint: AMQPEndpoint, name: String, consumer: Bool, stageOfQueue: [String: Stage] = [:],
+    init(endpoint: AMQPEndpoint, name: String, consumer: Bool, stageOfQueue: [String: (stage: Stage, priority: Priority)] = [:],
          logger: Logger, setup: @escaping Setup) {
         self.endpoint = endpoint; self.name = name; self.consuming = consumer
         self.setup = setup; self.logger = logger; self.stageOfQueue = stageOfQueue
@@ -81,11 +83,17 @@ final class AMQPLink: @unchecked Sendable {
     func nextDelivery() async -> Delivery? {
         await withCheckedContinuation { (cont: CheckedContinuation<Delivery?, Never>) in
             cond.lock()
-            if !buffer.isEmpty { let d = buffer.removeFirst(); cond.unlock(); cont.resume(returning: d); return }
+            if let d = takeBuffered() { cond.unlock(); cont.resume(returning: d); return }
             if !running || !consuming { cond.unlock(); cont.resume(returning: nil); return }
             waiters.append(cont)
             cond.unlock()
         }
+    }
+
+    /// The buffered delivery of the class whose turn it is, the oldest of that class (called under `cond`).
+    private func takeBuffered() -> Delivery? {
+        guard let p = turns.pick(waiting: Set(buffer.map(\.queuePriority))), let i = buffer.firstIndex(where: { $0.queuePriority == p }) else { return nil }
+        return buffer.remove(at: i)
     }
 
     /// Stops consuming: cancels the consumers, gives back buffered deliveries, wakes waiters with nil.
@@ -236,16 +244,17 @@ final class AMQPLink: @unchecked Sendable {
     }
 
     private func deliver(_ r: AMQPConnection.Received, _ conn: AMQPConnection) throws {
-        guard let stage = stageOfQueue[r.queue] else {
+        guard let (stage, priority) = stageOfQueue[r.queue] else {
             // Not one of our stage queues (cannot happen with our consumers): give it back rather than guess.
             logger.error("delivery from unknown queue '\(r.queue)' returned to the broker")
             try conn.reject(r.deliveryTag, requeue: true)
             return
         }
         cond.lock()
-        let d = Delivery(body: r.body, headers: r.headers, queueStage: stage, redelivered: r.redelivered,
+        let d = Delivery(body: r.body, headers: r.headers, queueStage: stage, queuePriority: priority, redelivered: r.redelivered,
                          tag: r.deliveryTag, generation: generation)
         if !waiters.isEmpty {
+            _ = turns.pick(waiting: [priority])
             let w = waiters.removeFirst()
             cond.unlock()
             w.resume(returning: d)

@@ -18,13 +18,17 @@ public struct Topology: Sendable, Hashable {
     public var delayExchange: String { "\(prefix).delay" }
     public var parkedExchange: String { "\(prefix).parked" }
     public func queue(_ s: Stage) -> String { "\(prefix).\(s.rawValue)" }
+    /// The stage's queue of a class: `reelforge.video` (normal), `reelforge.video.high`, `reelforge.video.bulk`.
+    public func queue(_ s: Stage, _ p: Priority) -> String { p == .normal ? queue(s) : "\(prefix).\(s.rawValue).\(p.rawValue)" }
+    /// The work exchange's routing key of a stage's class queue.
+    public func workKey(_ s: Stage, _ p: Priority) -> String { p == .normal ? s.rawValue : "\(s.rawValue).\(p.rawValue)" }
     public func parkedQueue(_ s: Stage) -> String { "\(prefix).\(s.rawValue).parked" }
     public func delayQueue(_ s: Stage, _ d: Duration) -> String { "\(prefix).\(s.rawValue).delay.\(d.milliseconds)ms" }
     public func delayKey(_ s: Stage, _ d: Duration) -> String { "\(s.rawValue).\(d.milliseconds)ms" }
 
     /// Every queue, for listings and tests.
     public var allQueues: [String] {
-        Stage.allCases.flatMap { s in [queue(s), parkedQueue(s)] + retry.allDelays.map { delayQueue(s, $0) } }
+        Stage.allCases.flatMap { s in Priority.allCases.map { queue(s, $0) } + [parkedQueue(s)] + retry.allDelays.map { delayQueue(s, $0) } }
     }
 
     /// Declares everything; safe to run any number of times with the same settings.
@@ -37,12 +41,14 @@ public struct Topology: Sendable, Hashable {
         for s in Stage.allCases {
             try conn.declareQueue(parkedQueue(s), arguments: quorum)
             try conn.bind(queue: parkedQueue(s), exchange: parkedExchange, key: s.rawValue)
-            try conn.declareQueue(queue(s), arguments: quorum + safeDeadLettering + [
-                ("x-delivery-limit", .int(Int64(deliveryLimit))),
-                ("x-dead-letter-exchange", .string(parkedExchange)),
-                ("x-dead-letter-routing-key", .string(s.rawValue)),
-            ])
-            try conn.bind(queue: queue(s), exchange: workExchange, key: s.rawValue)
+            for p in Priority.allCases {
+                try conn.declareQueue(queue(s, p), arguments: quorum + safeDeadLettering + [
+                    ("x-delivery-limit", .int(Int64(deliveryLimit))),
+                    ("x-dead-letter-exchange", .string(parkedExchange)),
+                    ("x-dead-letter-routing-key", .string(s.rawValue)),
+                ])
+                try conn.bind(queue: queue(s, p), exchange: workExchange, key: workKey(s, p))
+            }
             for d in retry.allDelays {
                 try conn.declareQueue(delayQueue(s, d), arguments: quorum + safeDeadLettering + [
                     ("x-message-ttl", .int(d.milliseconds)),
@@ -93,7 +99,7 @@ public final class RabbitMQWorkQueue: WorkQueue {
 
     public func publish(_ message: JobMessage, to stage: Stage) async throws {
         let (body, headers) = codec.encode(message)
-        try await publish(exchange: topology.workExchange, key: stage.rawValue, body: body, headers: headers)
+        try await publish(exchange: topology.workExchange, key: topology.workKey(stage, message.priority), body: body, headers: headers)
     }
 
     /// Publishes bytes as they are to a stage's work queue, as any AMQP producer could (tests of bad input).
@@ -122,13 +128,13 @@ public final class RabbitMQWorkQueue: WorkQueue {
 
     public func consume(stages: [Stage], prefetch: Int) async throws -> any DeliverySource {
         let t = topology
-        var keys: [String: Stage] = [:]
-        for s in stages { keys[t.queue(s)] = s }
+        var keys: [String: (stage: Stage, priority: Priority)] = [:]
+        for s in stages { for p in Priority.allCases { keys[t.queue(s, p)] = (s, p) } }
         let link = AMQPLink(endpoint: endpoint, name: "consumer-" + stages.map(\.rawValue).joined(separator: "+"),
                             consumer: true, stageOfQueue: keys, logger: logger) { conn in
             try t.declare(on: conn)
             try conn.qos(prefetch: max(1, prefetch))
-            for s in stages { try conn.consume(queue: t.queue(s)) }
+            for s in stages { for p in Priority.allCases { try conn.consume(queue: t.queue(s, p)) } }
         }
         consumers.withLock { $0.append(WeakLink(link: link)) }
         return RabbitMQDeliverySource(link: link)
@@ -192,7 +198,14 @@ public final class RabbitMQWorkQueue: WorkQueue {
         return try await publisher.perform { conn in
             var d: [String: Int] = [:]
             for s in Stage.allCases {
-                d[s.rawValue] = try conn.queueDepth(t.queue(s)) ?? 0
+                // The stage's total, and each class apart from normal (`video.high`, `video.bulk`).
+                var total = 0
+                for p in Priority.allCases {
+                    let n = try conn.queueDepth(t.queue(s, p)) ?? 0
+                    total += n
+                    if p != .normal { d["\(s.rawValue).\(p.rawValue)"] = n }
+                }
+                d[s.rawValue] = total
                 d["\(s.rawValue).parked"] = try conn.queueDepth(t.parkedQueue(s)) ?? 0
                 d["\(s.rawValue).delayed"] = try t.retry.allDelays.reduce(0) { $0 + (try conn.queueDepth(t.delayQueue(s, $1)) ?? 0) }
             }

@@ -75,6 +75,12 @@ protocol ChatScriptWriter: ScriptWriter {
 }
 
 extension ChatScriptWriter {
+    /// Tokens a call may be billed before its answer says: about four characters a token of the prompt, and the
+    /// answer's cap (what a units-per-minute limit reserves).
+    static func estimatedTokens(system: String, messages: [(role: String, content: String)], maxTokens: Int) -> Double {
+        Double((system.utf8.count + messages.reduce(0) { $0 + $1.content.utf8.count }) / 4 + maxTokens)
+    }
+
     public func write(idea: String, language: String, targetSeconds: Int) async throws -> (Script, CostEntry?) {
         guard settings.apiKey?.isEmpty == false else {
             throw StageFailure.permanent("\(name): no API key (set the provider's *_API_KEY or *_API_KEY_FILE)")
@@ -127,13 +133,14 @@ public struct OpenAIScriptWriter: ChatScriptWriter {
         let server = "\(settings.baseURL.absoluteString) \(settings.model)"
         let structured = settings.jsonMode && !StructuredOutput.isRefused(by: server)
         if structured { body["response_format"] = StructuredOutput.responseFormat }
-        var r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: .object(body))
+        let call = ProviderCall(provider: name, model: settings.model, units: Self.estimatedTokens(system: system, messages: messages, maxTokens: settings.maxTokens))
+        var r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: .object(body), call: call)
         if r.status == 400, structured, StructuredOutput.isRefusal(r.body) {
             // A compatible server without structured output: ask again without it (the prompt asks for JSON and
             // any answer with a narration is read), and never ask this server for it again in this process.
             StructuredOutput.remember(refusedBy: server)
             body["response_format"] = nil
-            r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: .object(body))
+            r = try await http.postJSON(url, headers: ["Authorization": "Bearer \(settings.apiKey ?? "")"], body: .object(body), call: call)
         }
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: name) }
         guard let json = try? JSONValue.parse(r.body), let choice = json["choices"]?.arrayValue?.first else {
@@ -165,7 +172,9 @@ public struct AnthropicScriptWriter: ChatScriptWriter {
             "system": .string(system),
             "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
         ]
-        let r = try await http.postJSON(url, headers: ["x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"], body: body)
+        let r = try await http.postJSON(url, headers: ["x-api-key": settings.apiKey ?? "", "anthropic-version": "2023-06-01"], body: body,
+                                        call: ProviderCall(provider: name, model: settings.model,
+                                                           units: Self.estimatedTokens(system: system, messages: messages, maxTokens: settings.maxTokens)))
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: name) }
         guard let json = try? JSONValue.parse(r.body), let content = json["content"]?.arrayValue else {
             throw StageFailure.transient("anthropic: the answer is not a message")

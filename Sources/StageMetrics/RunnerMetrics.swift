@@ -46,6 +46,24 @@ public final class RunnerMetrics: Sendable {
 
     func instruments(_ stage: Stage) -> Instruments { instruments[stage] ?? Instruments(stage, factory: factory) }
 
+    /// The provider limits as this process last saw them (`reelforge_provider_*`, labelled by provider key), and
+    /// the waits they made.
+    public func record(_ observation: ProviderGovernor.Observation) {
+        switch observation {
+        case .state(let s, let limit):
+            let d = [("provider", s.key)]
+            let now = Date()
+            let circuit = s.blocked(now: now) == nil && s.circuit == .open ? CircuitState.halfOpen : s.circuit
+            Gauge(label: "reelforge_provider_circuit_state", dimensions: d, factory: factory).record(circuit.gauge)
+            Gauge(label: "reelforge_provider_slots_in_use", dimensions: d, factory: factory).record(s.slotsInUse(now: now))
+            Gauge(label: "reelforge_provider_rate_factor", dimensions: d, factory: factory).record(s.factor)
+            if let r = s.rate(limit) { Gauge(label: "reelforge_provider_effective_rps", dimensions: d, factory: factory).record(r) }
+            Gauge(label: "reelforge_provider_paused", dimensions: d, factory: factory).record((s.pausedUntil ?? .distantPast) > now ? 1 : 0)
+        case .wait(let key, let kind):
+            Counter(label: "reelforge_provider_waits_total", dimensions: [("provider", key), ("kind", kind)], factory: factory).increment()
+        }
+    }
+
     public func record(_ event: RunnerEvent) {
         switch event {
         case .started(_, let stage, _):

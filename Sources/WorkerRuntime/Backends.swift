@@ -9,12 +9,15 @@ public struct DistributedBackends: Sendable {
     public let queue: RabbitMQWorkQueue
     public let store: MongoJobStore
     public let artifacts: GridFSArtifactStore
+    /// The fleet's provider limits, in the same database (`provider_limits`).
+    public let providerStates: MongoProviderStates
 
     /// `mongoTimeoutMS` bounds MongoDB server selection and connecting (unless MONGODB_URI sets them).
     public init(config: ReelForgeConfig, logger: Logger, mongoTimeoutMS: Int32 = 5000) throws {
         let client = try MongoClient(uri: config.mongoURI, timeoutMS: mongoTimeoutMS)
         store = MongoJobStore(client: client)
         artifacts = GridFSArtifactStore(client: client)
+        providerStates = MongoProviderStates(client: client)
         queue = try RabbitMQWorkQueue(url: config.amqpURL,
                                       topology: Topology(prefix: config.prefix, retry: config.retry, deliveryLimit: config.deliveryLimit),
                                       logger: logger, caCertPath: config.amqpCACert)

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Shared
 
 /// Everything a worker or the CLI reads from its environment, with defaults, and the executors of the stages it
@@ -13,6 +14,10 @@ public struct ReelForgeConfig: Sendable {
     public var deliveryLimit: Int
     public var leaseDuration: Duration
     public var stageTimeouts: StageTimeouts = .defaults
+    /// The fleet's shared provider limits (`REELFORGE_PROVIDER_LIMITS`).
+    public var providerLimits: ProviderLimits = .none
+    /// How long a provider call waits in the worker for its limit before its run goes back to the queue.
+    public var providerWait: Duration = .seconds(10)
     public var failpoints: Failpoints
     public var failpointsText: String
     public var workerID: String
@@ -53,6 +58,8 @@ public struct ReelForgeConfig: Sendable {
         ("REELFORGE_MAX_RETRIES", "retries per stage after the first attempt (default 3)"),
         ("REELFORGE_DELIVERY_LIMIT", "deliveries of one message before the broker parks it (default 10)"),
         ("REELFORGE_LEASE_SECONDS", "stage lease, renewed while the stage runs (default 60)"),
+        (ProviderLimits.variable, "shared provider limits for the whole fleet, e.g. openai:rps=5,concurrent=2;elevenlabs:concurrent=3,units_per_minute=40000 (settings rps, rpm, units_per_minute, concurrent, failures, cooldown; docs/providers.md); every provider gets the 429 pause and the circuit breaker"),
+        ("REELFORGE_PROVIDER_WAIT", "how long a provider call waits in the worker for its limit, pause or circuit before its job goes back through a delay queue without spending an attempt (default 10s)"),
         (StageTimeouts.variable, "wall-clock limit of one stage run, stage=seconds pairs (default script=300,adapt=120,audio=1800,video=3600); past it the run is stopped and retried"),
         ("REELFORGE_FAILPOINTS", "injected failures, e.g. video=2,audio=fatal,script=crash (off)"),
         ("REELFORGE_WORKER_ID", "this worker's name in leases and logs, unique per process (default host-pid-random)"),
@@ -99,6 +106,12 @@ public struct ReelForgeConfig: Sendable {
             httpPortIsSet: settings.text("REELFORGE_HTTP_PORT") != nil,
             settings: settings)
         if let text = settings.text(StageTimeouts.variable) { config.stageTimeouts = try StageTimeouts(parsing: text) }
+        if let text = settings.text(ProviderLimits.variable) { config.providerLimits = try ProviderLimits(parsing: text) }
+        if let text = settings.text("REELFORGE_PROVIDER_WAIT") {
+            let d = try RetryPolicy.parseDuration(text, name: "REELFORGE_PROVIDER_WAIT")
+            guard d <= .seconds(600) else { throw ConfigError.invalid("REELFORGE_PROVIDER_WAIT", "must be at most 10m") }
+            config.providerWait = d
+        }
         Redactor.shared.registerPassword(ofURI: config.amqpURL)
         Redactor.shared.registerPassword(ofURI: config.mongoURI)
         guard config.prefix.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
@@ -152,11 +165,17 @@ public struct ReelForgeConfig: Sendable {
             "retry_delays=\(retry.delays.map(\.compact).joined(separator: ","))", "max_retries=\(retry.maxRetries)",
             "jitter=\(retry.jitter)", "delivery_limit=\(deliveryLimit)", "lease=\(leaseDuration.compact)",
             "failpoints=\(failpointsText.isEmpty ? "off" : failpointsText)", "worker_id=\(workerID)",
+            "provider_limits=\(providerLimits.limits.isEmpty ? "none" : providerLimits.limits.values.sorted { $0.key < $1.key }.map { "\($0.key):\($0.summary)" }.joined(separator: ";"))",
         ].joined(separator: " ") + stageSummaries.map { " " + $0 }.joined()
     }
 
-    public var runnerSettings: RunnerSettings {
-        RunnerSettings(workerID: workerID, retry: retry, failpoints: failpoints, leaseDuration: leaseDuration,
-                       workRoot: workDir, stageTimeouts: stageTimeouts)
+    /// The runner's settings, its provider calls governed by the shared limits kept in `providerStates`.
+    public func runnerSettings(workerID: String? = nil, providerStates: any ProviderStates, logger: Logger,
+                               observe: @escaping @Sendable (ProviderGovernor.Observation) -> Void = { _ in }) -> RunnerSettings {
+        let id = workerID ?? self.workerID
+        return RunnerSettings(workerID: id, retry: retry, failpoints: failpoints, leaseDuration: leaseDuration,
+                              workRoot: workDir, stageTimeouts: stageTimeouts,
+                              governor: ProviderGovernor(states: providerStates, limits: providerLimits, owner: id, maxWait: providerWait,
+                                                         logger: logger, observe: observe))
     }
 }

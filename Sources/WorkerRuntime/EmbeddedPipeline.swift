@@ -30,9 +30,7 @@ public struct EmbeddedPipeline: Service, CustomStringConvertible {
         artifacts = try DirectoryArtifactStore(root: home.appendingPathComponent("artifacts"))
         queue = MemoryWorkQueue()
         runner = StageRunner(queue: queue, store: store, artifacts: artifacts, executors: config.executors,
-                             settings: RunnerSettings(workerID: "serve-\(getpid())", retry: config.retry, failpoints: config.failpoints,
-                                                      leaseDuration: config.leaseDuration, workRoot: config.workDir,
-                                                      stageTimeouts: config.stageTimeouts),
+                             settings: config.runnerSettings(workerID: "serve-\(getpid())", providerStates: MemoryProviderStates(), logger: logger),
                              logger: logger, onEvent: onEvent)
         operations = Operations(queue: queue, store: store, artifacts: artifacts, maxRetries: config.retry.maxRetries)
         self.concurrency = concurrency

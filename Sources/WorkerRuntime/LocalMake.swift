@@ -84,9 +84,7 @@ public struct LocalMake: Sendable {
         let runner = StageRunner(
             queue: queue, store: store, artifacts: artifacts,
             executors: config.executors,
-            settings: RunnerSettings(workerID: "local-\(getpid())", retry: config.retry, failpoints: config.failpoints,
-                                     leaseDuration: config.leaseDuration, workRoot: config.workDir,
-                                     stageTimeouts: config.stageTimeouts),
+            settings: config.runnerSettings(workerID: "local-\(getpid())", providerStates: MemoryProviderStates(), logger: logger),
             logger: logger,
             onEvent: { event in
                 display.show(event)

@@ -62,7 +62,8 @@ public enum WorkerMain {
                                            ("RabbitMQ", { try await backends.queue.ping() })])
         let runner = StageRunner(queue: backends.queue, store: backends.store, artifacts: backends.artifacts,
                                  executors: metrics.instrument(config.executors),
-                                 settings: config.runnerSettings, logger: logger, onEvent: { metrics.record($0) })
+                                 settings: config.runnerSettings(providerStates: backends.providerStates, logger: logger, observe: { metrics.record($0) }),
+                                 logger: logger, onEvent: { metrics.record($0) })
         let probes = config.probePort.map { ProbeServer($0, metrics: exposed, readiness: readiness, logger: logger) }
         let consumer = StageConsumer(
             runner: runner, stages: stages, concurrency: config.concurrency,

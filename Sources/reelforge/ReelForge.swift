@@ -22,7 +22,7 @@ struct ReelForge: AsyncParsableCommand {
         Distributed commands talk to RabbitMQ (AMQP_URL) and MongoDB (MONGODB_URI) with the same configuration as the
         workers; see 'reelforge env' for every variable.
         """,
-        subcommands: [Make.self, Serve.self, Mcp.self, Render.self, Speak.self, Submit.self, Status.self, DLQ.self, Retry.self, Cancel.self, Media.self, TopologyCommand.self, Env.self])
+        subcommands: [Make.self, Serve.self, Mcp.self, Render.self, Speak.self, Submit.self, Status.self, DLQ.self, Retry.self, Cancel.self, Providers.self, Media.self, TopologyCommand.self, Env.self])
 
     static func main() async {
         ProcessSetup.ignoreBrokenPipes()
@@ -100,10 +100,13 @@ struct Submit: AsyncParsableCommand {
     var style: String?
     @Option(help: "This video's footage sources, in order from pexels, pixabay, library, generated (default: the video worker's REELFORGE_FOOTAGE).")
     var footage: String?
+    @Option(help: "Class of service: high, normal or bulk. Each stage takes high first; a bulk batch never holds a high video back by more than one stage run per worker.")
+    var priority = "normal"
     @Flag(help: "Print {\"idea_id\": ..., \"job_id\": ...}.") var json = false
 
     func validate() throws {
         try validateIdea(idea, lang: lang, duration: duration, background: background)
+        _ = try priorityClass(priority)
         _ = try framing(format: format, style: style)
         _ = try footageSources(footage)
     }
@@ -114,7 +117,7 @@ struct Submit: AsyncParsableCommand {
         let (videoFormat, preset) = try framing(format: format, style: style)
         do {
             s = try await d.operations.submit(idea: idea, language: lang, seconds: duration, background: background, format: videoFormat,
-                                              style: preset, footage: try footageSources(footage))
+                                              style: preset, footage: try footageSources(footage), priority: try priorityClass(priority))
         } catch {
             await d.close()
             throw error
@@ -134,6 +137,12 @@ func validateIdea(_ idea: String?, lang: String, duration: Int, background: Stri
         throw ValidationError("--duration must be \(IdeaText.seconds.lowerBound) to \(IdeaText.seconds.upperBound) seconds (got \(duration))")
     }
     if let background, let problem = BackgroundChoice.problem(background) { throw ValidationError("--background \(problem)") }
+}
+
+/// `--priority` of `submit` and `retry`: high, normal or bulk (a usage error otherwise: exit 64).
+func priorityClass(_ text: String) throws -> Priority {
+    guard let p = Priority(parsing: text) else { throw ValidationError("--priority must be high, normal or bulk (got '\(text.prefix(40))')") }
+    return p
 }
 
 /// `--footage` of `submit` and `make`: sources of the fixed list, in order (a usage error otherwise: exit 64).
@@ -179,7 +188,14 @@ struct Status: AsyncParsableCommand {
             views = try await Self.views(of: ideaID, in: try EmbeddedHome.existingStore(home))
         } else {
             let d = try await Distributed.connect()
-            do { views = try await Self.views(of: ideaID, in: d.backends.store) } catch { await d.close(); throw error }
+            do {
+                views = try await Self.views(of: ideaID, in: d.backends.store)
+                // A provider that makes calls wait (open circuit, 429 pause) explains why videos are not moving.
+                if !json {
+                    let now = Date()
+                    for s in try await d.backends.providerStates.providerStates() { if let why = s.blocked(now: now) { print("provider \(s.key): \(why)") } }
+                }
+            } catch { await d.close(); throw error }
             await d.close()
         }
         if json { try printJSON(ideaID == nil ? AnyEncodable(views) : AnyEncodable(views[0])); return }
@@ -245,6 +261,7 @@ struct Retry: AsyncParsableCommand {
     @Option(help: "Many: created before this date (YYYY-MM-DD or ISO 8601).") var createdBefore: String?
     @Option(help: "Many: the idea ids in this file, one a line.") var idsFile: String?
     @Option(help: "Many: ideas sent a second (default 5).") var rate: Double = 5
+    @Option(help: "Class of service of the re-run: high, normal or bulk (default: the job's own; bulk suits a large re-run).") var priority: String?
     @Flag(help: "Many: print what would run and its estimated cost, send nothing.") var dryRun = false
     @Flag(help: "Many: print a JSON summary.") var json = false
 
@@ -257,6 +274,7 @@ struct Retry: AsyncParsableCommand {
             if let value, Self.date(value) == nil { throw ValidationError("\(name) must be a date, YYYY-MM-DD or ISO 8601") }
         }
         guard (0.01...1000).contains(rate) else { throw ValidationError("--rate must be 0.01 to 1000") }
+        if let priority { _ = try priorityClass(priority) }
         if isBulk {
             guard from != nil else { throw ValidationError("name an idea, or give --from STAGE with a selection (--status, --created-after/-before, --ids-file)") }
             guard status != nil || createdAfter != nil || createdBefore != nil || idsFile != nil else {
@@ -280,8 +298,9 @@ struct Retry: AsyncParsableCommand {
 
     func run(_ d: Distributed) async throws {
         let fromStage = from.flatMap(Stage.init(parsing:))
+        let priorityClass = try priority.map(priorityClass)
         guard isBulk, let fromStage else {
-            let stage = try await d.operations.retry(ideaID: ideaID!, from: fromStage)
+            let stage = try await d.operations.retry(ideaID: ideaID!, from: fromStage, priority: priorityClass)
             if let stage { print("idea \(ideaID!): enqueued \(stage)") } else { print("idea \(ideaID!) already has its video: nothing to do") }
             return
         }
@@ -303,7 +322,7 @@ struct Retry: AsyncParsableCommand {
             }
             return
         }
-        let sent = try await d.operations.retryAll(plan, from: fromStage, perSecond: rate) { idea in
+        let sent = try await d.operations.retryAll(plan, from: fromStage, perSecond: rate, priority: priorityClass) { idea in
             if !json { print("\(idea.id): enqueued \(fromStage)") }
         }
         if json { try printJSON(["sent": "\(sent)", "from": fromStage.rawValue]) } else { print("re-running \(sent) idea(s) from \(fromStage) (\(stages))") }

@@ -109,9 +109,13 @@ struct MeteredPipeline {
     let store = RecordJobStore.memory()
     let counting = Stage.allCases.map { CountingExecutor($0) }
     let runner: StageRunner
+    /// The provider limits' side of the metrics, wired as WorkerMain wires them.
+    let governor: ProviderGovernor
 
     init(metrics exposed: WorkerMetrics) throws {
         let metrics = RunnerMetrics(stages: Stage.allCases, factory: exposed.factory)
+        governor = ProviderGovernor(states: MemoryProviderStates(), limits: try ProviderLimits(parsing: "counting:rps=100,concurrent=1"), owner: "w",
+                                    maxWait: .zero, logger: testLogger(), observe: { metrics.record($0) })
         runner = StageRunner(queue: queue, store: store, artifacts: try DirectoryArtifactStore(root: temporaryDirectory("metrics-artifacts")),
                              executors: metrics.instrument(counting),
                              settings: RunnerSettings(workerID: "w", retry: RetryPolicy(delays: [.milliseconds(20)], maxRetries: 3, jitter: 0, jitterBuckets: 1),
@@ -127,6 +131,12 @@ struct MeteredPipeline {
         let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: "why the sea is salty")
         let done = try await eventually(timeout: .seconds(60)) { try await store.idea(s.ideaID)?.status == .completed }
         #expect(done, "the job should complete")
+        // One provider call answered 429: the limit's state is seen, the 429 is waited for, and (no time to wait
+        // here) the run would go back to the queue.
+        await #expect(throws: StageFailure.self) {
+            try await governor.perform(ProviderCall(provider: "counting"), hold: .seconds(5), { 429 },
+                                       classify: { _ in .throttled(retryAfter: .milliseconds(50)) })
+        }
     }
 }
 

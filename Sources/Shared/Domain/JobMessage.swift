@@ -18,6 +18,11 @@ public struct JobMessage: Sendable, Hashable {
     /// The producer's W3C trace context (`traceparent`, `tracestate`) as it travels in the headers; empty when
     /// tracing is off. Written by `TracingWorkQueue` at publish time.
     public var traceHeaders: [String: String] = [:]
+    /// The job's class of service: its stages are taken from the class's own queues, high first (`Priority`).
+    public var priority: Priority = .normal
+    /// How many times this attempt went back to wait for a provider's shared limit, pause or open circuit
+    /// (`StageFailure.throttled`): waits that spend no attempt, bounded so that a provider gone for good parks.
+    public var providerWaits: Int = 0
 
     public struct NewIdea: Sendable, Hashable {
         public var text: String
@@ -58,6 +63,7 @@ public enum MessageHeader {
     public static let jobID = "x-reelforge-job-id"
     public static let leaseWaits = "x-reelforge-lease-waits"
     public static let redeliveries = "x-reelforge-redeliveries"
+    public static let providerWaits = "x-reelforge-provider-waits"
     public static let reason = "x-reelforge-reason"
     public static let reasonKind = "x-reelforge-reason-kind"
     public static let parkedAt = "x-reelforge-parked-at"
@@ -113,6 +119,7 @@ public struct JobMessageCodec: Sendable {
             "version": .int(Int64(Self.version)),
             "job_id": .string(m.jobID), "idea_id": .string(m.ideaID), "stage": .string(m.stage.rawValue),
         ]
+        if m.priority != .normal { object["priority"] = .string(m.priority.rawValue) }
         if let n = m.newIdea {
             object["idea"] = .string(n.text)
             object["language"] = .string(n.language)
@@ -128,6 +135,7 @@ public struct JobMessageCodec: Sendable {
         ]
         if m.leaseWaits > 0 { headers[MessageHeader.leaseWaits] = String(m.leaseWaits) }
         if m.redeliveries > 0 { headers[MessageHeader.redeliveries] = String(m.redeliveries) }
+        if m.providerWaits > 0 { headers[MessageHeader.providerWaits] = String(m.providerWaits) }
         for key in TraceHeader.all { if let v = m.traceHeaders[key] { headers[key] = v } }
         return (Array(JSONValue.object(object).jsonText.utf8), headers)
     }
@@ -159,6 +167,8 @@ public struct JobMessageCodec: Sendable {
         var message = JobMessage(jobID: jobID, ideaID: ideaID, stage: stage, attempt: attempt, newIdea: newIdea, leaseWaits: waits,
                                  redeliveries: redeliveries)
         message.traceHeaders = Self.traceHeaders(headers)
+        message.priority = try Self.choice(o, "priority", Priority.self) ?? .normal
+        message.providerWaits = try Self.headerInt(headers, MessageHeader.providerWaits, default: 0, range: 0...1_000_000)
         return message
     }
 
@@ -219,8 +229,8 @@ public struct JobMessageCodec: Sendable {
         return list
     }
 
-    /// An optional field whose value is one of a fixed list (`format`, `style`).
-    private static func choice<T: RawRepresentable & CaseIterable>(_ o: [String: JSONValue], _ field: String,
+    /// An optional field whose value is one of a fixed list (`format`, `style`, `priority`).
+    public static func choice<T: RawRepresentable & CaseIterable>(_ o: [String: JSONValue], _ field: String,
                                                                    _: T.Type) throws(MessageError) -> T? where T.RawValue == String {
         guard let v = o[field] else { return nil }
         guard let s = v.stringValue, let value = T(rawValue: s) else {

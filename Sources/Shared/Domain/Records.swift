@@ -174,6 +174,13 @@ public struct JobRecord: Codable, Sendable, Hashable {
     public var lastError: ErrorEntry?
     public var createdAt: Date
     public var updatedAt: Date
+    /// The job's class of service; its stages' messages go to that class's queues.
+    public var priority: Priority {
+        get { priorityClass ?? .normal }
+        set { priorityClass = newValue == .normal ? nil : newValue }
+    }
+    /// Stored optional, so that records written before priorities still decode (as normal).
+    private var priorityClass: Priority?
 
     public init(jobID: String, ideaID: String, startFrom: Stage = .script, maxRetries: Int, now: Date) {
         self.jobID = jobID; self.ideaID = ideaID; self.status = .queued; self.startFrom = startFrom

@@ -28,6 +28,9 @@ public struct RetryPolicy: Sendable, Hashable {
         switch failure.kind {
         case .permanent:
             return .park(reasonKind: "permanent")
+        case .throttled(let wait):
+            // Not a failure of the attempt: the same attempt goes again after the wait (StageDecision.failed).
+            return .retry(nextAttempt: attempt, after: delay(afterAttempt: 1, retryAfter: wait, random: random))
         case .transient(let retryAfter):
             guard attempt <= maxRetries else { return .park(reasonKind: "exhausted") }
             return .retry(nextAttempt: attempt + 1, after: delay(afterAttempt: attempt, retryAfter: retryAfter, random: random))

@@ -4,11 +4,15 @@ public enum FailureKind: Sendable, Hashable {
     case transient(retryAfter: Duration?)
     /// Retrying cannot help (bad credentials, rejected content, invalid input): park at once.
     case permanent
+    /// Nothing failed: the provider's shared limit, a 429 pause or an open circuit makes the call wait `wait`.
+    /// The job comes back through a delay queue without spending an attempt (`ProviderGovernor`).
+    case throttled(wait: Duration)
 
     public var label: String {
         switch self {
         case .transient: return "transient"
         case .permanent: return "permanent"
+        case .throttled: return "throttled"
         }
     }
 }
@@ -27,6 +31,7 @@ public struct StageFailure: Error, Sendable, Hashable, CustomStringConvertible {
         .init(.transient(retryAfter: retryAfter), message)
     }
     public static func permanent(_ message: String) -> StageFailure { .init(.permanent, message) }
+    public static func throttled(_ message: String, wait: Duration) -> StageFailure { .init(.throttled(wait: wait), message) }
 
     public var description: String { "\(kind.label): \(message)" }
 

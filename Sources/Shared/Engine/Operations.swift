@@ -24,16 +24,18 @@ public struct Operations: Sendable {
     /// Stores a new idea and its job, then enqueues its first stage; in a `submit` span, where the video's trace
     /// starts (unless the caller is in a span already).
     public func submit(idea text: String, language: String = "en", seconds: Int = 30, background: String? = nil,
-                       format: VideoFormat? = nil, style: SubtitlePreset? = nil, footage: [FootageSource]? = nil) async throws -> Submitted {
+                       format: VideoFormat? = nil, style: SubtitlePreset? = nil, footage: [FootageSource]? = nil,
+                       priority: Priority = .normal) async throws -> Submitted {
         try await submit(JobMessage.NewIdea(text: text, language: language, targetSeconds: seconds, background: background,
-                                            format: format, style: style, footage: footage))
+                                            format: format, style: style, footage: footage), priority: priority)
     }
 
     /// `submit` of an idea read by the message codec's rules, with the ids to use (the API's idempotency keys
     /// make them; `StoreError.duplicate` when that job exists) and where its end is announced.
-    public func submit(_ new: JobMessage.NewIdea, ids: (idea: String, job: String)? = nil, callbackURL: String? = nil) async throws -> Submitted {
+    public func submit(_ new: JobMessage.NewIdea, ids: (idea: String, job: String)? = nil, callbackURL: String? = nil,
+                       priority: Priority = .normal) async throws -> Submitted {
         try await withSpan("submit", ofKind: .producer) { span in
-            let (idea, job) = try await create(new, ids: ids, callbackURL: callbackURL)
+            let (idea, job) = try await create(new, ids: ids, callbackURL: callbackURL, priority: priority)
             span.attributes["idea_id"] = idea.id
             span.attributes["job_id"] = job.jobID
             try await publishFirst(idea: idea, job: job)
@@ -44,10 +46,11 @@ public struct Operations: Sendable {
     /// Enqueues the first stage of a stored idea's job (again, harmlessly, when it may not have been sent: a
     /// second message of a stage finds its lease or its checkpoint).
     public func publishFirst(idea: IdeaRecord, job: JobRecord) async throws {
-        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
-                                           newIdea: .init(text: idea.idea, language: idea.language, targetSeconds: idea.targetSeconds,
-                                                          background: idea.background, format: idea.format, style: idea.style,
-                                                          footage: idea.footage)), to: .script)
+        var message = JobMessage(jobID: job.jobID, ideaID: idea.id, stage: .script, attempt: 1,
+                                 newIdea: .init(text: idea.idea, language: idea.language, targetSeconds: idea.targetSeconds,
+                                                background: idea.background, format: idea.format, style: idea.style, footage: idea.footage))
+        message.priority = job.priority
+        try await queue.publish(message, to: .script)
     }
 
     /// Checks an idea and stores it with its job, without enqueueing anything.
@@ -58,7 +61,8 @@ public struct Operations: Sendable {
                                             format: format, style: style, footage: footage))
     }
 
-    func create(_ new: JobMessage.NewIdea, ids: (idea: String, job: String)? = nil, callbackURL: String? = nil) async throws -> (IdeaRecord, JobRecord) {
+    func create(_ new: JobMessage.NewIdea, ids: (idea: String, job: String)? = nil, callbackURL: String? = nil,
+                priority: Priority = .normal) async throws -> (IdeaRecord, JobRecord) {
         let trimmed = try IdeaText.normalized(new.text)
         guard IdeaText.languages.contains(new.language) else { throw ConfigError.invalid("--lang", "must be \(IdeaText.languagesText)") }
         guard IdeaText.seconds.contains(new.targetSeconds) else {
@@ -70,7 +74,8 @@ public struct Operations: Sendable {
         idea.background = new.background
         idea.format = new.format; idea.style = new.style; idea.footage = new.footage
         idea.callbackURL = callbackURL
-        let job = JobRecord(jobID: ids?.job ?? Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
+        var job = JobRecord(jobID: ids?.job ?? Identifier.make("job"), ideaID: idea.id, startFrom: .script, maxRetries: maxRetries, now: now)
+        job.priority = priority
         try await store.create(idea: idea, job: job)
         return (idea, job)
     }
@@ -96,7 +101,9 @@ public struct Operations: Sendable {
         _ = try await queue.takeParked(stage: stage, matching: replayable) { parked in
             let message = try codec.decode(body: parked.body, headers: [:])
             try await store.reopen(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, at: Date())
-            try await queue.publish(JobMessage(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, attempt: 1), to: parked.stage)
+            var again = JobMessage(jobID: message.jobID, ideaID: message.ideaID, stage: parked.stage, attempt: 1)
+            again.priority = message.priority
+            try await queue.publish(again, to: parked.stage)
             replayed.withLock { $0.append(message.jobID) }
         }
         return replayed.withLock { $0 }
@@ -158,19 +165,21 @@ public struct Operations: Sendable {
 
     /// Re-runs every idea of a plan from `from`, at most `perSecond` a second; `each` hears of every idea sent.
     @discardableResult
-    public func retryAll(_ plan: BulkPlan, from: Stage, perSecond: Double, each: @Sendable (IdeaRecord) -> Void = { _ in }) async throws -> Int {
+    public func retryAll(_ plan: BulkPlan, from: Stage, perSecond: Double, priority: Priority? = nil,
+                         each: @Sendable (IdeaRecord) -> Void = { _ in }) async throws -> Int {
         let pause = Duration.milliseconds(Int64(1000 / max(0.01, perSecond)))
         var sent = 0
         for idea in plan.ideas {
             if sent > 0 { try await Task.sleep(for: pause) }
-            if try await retry(ideaID: idea.id, from: from) != nil { sent += 1; each(idea) }
+            if try await retry(ideaID: idea.id, from: from, priority: priority) != nil { sent += 1; each(idea) }
         }
         return sent
     }
 
     /// Retries an idea's job from the stage after its checkpoint (or from `from`, running that stage and the
-    /// ones after it again). Its parked messages are removed. Returns the stage it starts at, nil when complete.
-    public func retry(ideaID: String, from: Stage? = nil) async throws -> Stage? {
+    /// ones after it again). Its parked messages are removed. Its stages run in `priority`'s queues (default: the
+    /// job's class). Returns the stage it starts at, nil when complete.
+    public func retry(ideaID: String, from: Stage? = nil, priority: Priority? = nil) async throws -> Stage? {
         guard let job = try await store.jobs(ideaID: ideaID).last else { throw StoreError.notFound("job of idea \(ideaID)") }
         if let from {
             guard let artifacts else { throw ConfigError.invalid("retry --from", "needs the artifact store") }
@@ -184,7 +193,9 @@ public struct Operations: Sendable {
         guard let stage = ResumePlanner.nextStage(after: idea.lastSuccessfulStep) else { return nil }
         _ = try await queue.takeParked(stage: nil, matching: { $0.jobID == job.jobID }, handler: { _ in })
         try await store.reopen(jobID: job.jobID, ideaID: ideaID, stage: stage, at: Date())
-        try await queue.publish(JobMessage(jobID: job.jobID, ideaID: ideaID, stage: stage, attempt: 1), to: stage)
+        var message = JobMessage(jobID: job.jobID, ideaID: ideaID, stage: stage, attempt: 1)
+        message.priority = priority ?? job.priority
+        try await queue.publish(message, to: stage)
         return stage
     }
 }

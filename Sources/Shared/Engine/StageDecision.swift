@@ -100,6 +100,21 @@ public enum StageDecision {
     public static func failed(_ failure: StageFailure, message: JobMessage, settings: RunnerSettings, now: Date) -> StageOutcome {
         let stage = message.stage
         let text = Redactor.shared.redact(failure.message)
+        if case .throttled(let wait) = failure.kind {
+            // A provider's shared limit, pause or open circuit: the same attempt comes back after the wait.
+            guard message.providerWaits < settings.maxProviderWaits else {
+                let reason = "\(stage) waited \(message.providerWaits) times for its provider; last: \(text)"
+                return .park(kind: "provider_unavailable", reason: reason,
+                             failure: ErrorEntry(stage: stage, kind: "provider_unavailable", message: reason, attempt: message.attempt, at: now,
+                                                 worker: settings.workerID))
+            }
+            var later = message
+            later.providerWaits += 1
+            later.leaseWaits = 0
+            later.newIdea = nil
+            let delay = settings.retry.allDelays.first(where: { $0 >= wait }) ?? settings.retry.allDelays.last!
+            return .delay(later, after: delay, note: "\(text); \(stage) attempt \(message.attempt) waits \(delay.compact) (no attempt spent)")
+        }
         switch settings.retry.decide(failure, attempt: message.attempt) {
         case .retry(let nextAttempt, let delay):
             var next = message

@@ -17,16 +17,23 @@ public struct RunnerSettings: Sendable {
     public var infraBackoffCap: Duration
     /// How long one run of each stage may take by the wall clock.
     public var stageTimeouts: StageTimeouts
+    /// Waits for a provider (shared limit, 429 pause, open circuit) one attempt may make before it is parked.
+    public var maxProviderWaits: Int
+    /// The fleet's shared provider limits, installed around every stage run (nil: calls are not governed).
+    public var governor: ProviderGovernor?
 
     public init(workerID: String, retry: RetryPolicy = RetryPolicy(), failpoints: Failpoints = .none,
                 leaseDuration: Duration = .seconds(60), maxLeaseWaits: Int = 1000, crashLimit: Int = 10,
                 workRoot: URL = FileManager.default.temporaryDirectory.appendingPathComponent("reelforge"),
-                infraBackoffCap: Duration = .seconds(30), stageTimeouts: StageTimeouts = .defaults) {
+                infraBackoffCap: Duration = .seconds(30), stageTimeouts: StageTimeouts = .defaults, maxProviderWaits: Int = 2000,
+                governor: ProviderGovernor? = nil) {
         self.workerID = workerID; self.retry = retry; self.failpoints = failpoints
         self.leaseDuration = leaseDuration; self.maxLeaseWaits = maxLeaseWaits; self.crashLimit = crashLimit
         self.workRoot = workRoot
         self.infraBackoffCap = infraBackoffCap
         self.stageTimeouts = stageTimeouts
+        self.maxProviderWaits = maxProviderWaits
+        self.governor = governor
     }
 }
 
@@ -152,6 +159,13 @@ public final class StageRunner: Sendable {
             return
         }
         do {
+            if message.priority != delivery.queuePriority {
+                // Back from a delay queue (they return to the stage's normal queue) or sent by a producer to the
+                // wrong class: it goes to its class's queue, so that it waits there and not here.
+                try await infra(d.log) { try await self.queue.publish(message, to: message.stage) }
+                d.log.debug("moved to the \(message.priority) queue of \(message.stage)")
+                return try await ack(d)
+            }
             try await process(message, d)
         } catch is CancellationError {
             d.log.notice("stopping: returning the delivery to the queue")
@@ -195,7 +209,7 @@ public final class StageRunner: Sendable {
         if fresh.isDone(stage) {
             try await infra(d.log) { try await self.store.release(jobID: job.jobID, stage: stage, owner: self.settings.workerID) }
             d.log.info("skipping \(stage) (already done by another delivery, or by another job of this idea)")
-            try await advance(job: claimed, after: stage, log: d.log, force: false)
+            try await advance(job: claimed, after: stage, priority: message.priority, log: d.log, force: false)
             return try await ack(d)
         }
         try await run(message, job: claimed, idea: fresh, d)
@@ -211,6 +225,10 @@ public final class StageRunner: Sendable {
             let result = try await produce(message, job: job, idea: idea, log: d.log)
             try await record(result, message: message, job: job, started: started, log: d.log)
         } catch let failure as StageFailure {
+            if case .throttled = failure.kind {
+                // Nothing was recorded: the stage is free for whichever delivery comes back first.
+                try await infra(d.log) { try await self.store.release(jobID: job.jobID, stage: stage, owner: self.settings.workerID) }
+            }
             return try await carryOut(StageDecision.failed(failure, message: message, settings: settings, now: Date()), message: message, job: job, d)
         } catch is CancellationError {
             try? await store.release(jobID: job.jobID, stage: stage, owner: settings.workerID)
@@ -224,7 +242,7 @@ public final class StageRunner: Sendable {
             let failure = StageFailure.transient("\(stage) failed: \(error)")
             return try await carryOut(StageDecision.failed(failure, message: message, settings: settings, now: Date()), message: message, job: job, d)
         }
-        try await advance(job: job, after: stage, log: d.log, force: true)
+        try await advance(job: job, after: stage, priority: message.priority, log: d.log, force: true)
         try await ack(d)
     }
 
@@ -277,9 +295,9 @@ public final class StageRunner: Sendable {
     }
 
     /// After `stage` is done: the job's next stage is enqueued (again only when `force`), or the job completes.
-    private func advance(job: JobRecord, after stage: Stage, log: Logger, force: Bool) async throws {
+    private func advance(job: JobRecord, after stage: Stage, priority: Priority, log: Logger, force: Bool) async throws {
         if let next = stage.next {
-            try await forward(job: job, to: next, log: log, force: force)
+            try await forward(job: job, to: next, priority: priority, log: log, force: force)
         } else {
             try await infra(log) { try await self.store.markCompleted(jobID: job.jobID, ideaID: job.ideaID, at: Date()) }
             log.info("job complete: video_generated")
@@ -299,7 +317,7 @@ public final class StageRunner: Sendable {
         case .forward(let to, let force, let skipped, let note):
             if let skipped { onEvent(.skipped(jobID: message.jobID, stage: skipped)) }
             d.log.info("\(note)")
-            if let job { try await forward(job: job, to: to, log: d.log, force: force) }
+            if let job { try await forward(job: job, to: to, priority: message.priority, log: d.log, force: force) }
         case .complete(let mark, let skipped, let note):
             onEvent(.skipped(jobID: message.jobID, stage: skipped))
             d.log.info("\(note)")
@@ -371,8 +389,11 @@ public final class StageRunner: Sendable {
             i.format = new.format; i.style = new.style; i.footage = new.footage
             return i
         }()
-        let job = JobRecord(jobID: message.jobID, ideaID: message.ideaID, startFrom: message.stage,
-                            maxRetries: settings.retry.maxRetries, now: now)
+        let job = {
+            var j = JobRecord(jobID: message.jobID, ideaID: message.ideaID, startFrom: message.stage, maxRetries: settings.retry.maxRetries, now: now)
+            j.priority = message.priority
+            return j
+        }()
         do {
             if try await infra(log, { try await self.store.create(idea: idea, job: job) }) {
                 log.info("created idea \(idea.id) and job \(job.jobID) from the message")
@@ -398,7 +419,9 @@ public final class StageRunner: Sendable {
         return try await withThrowingTaskGroup(of: StageOutput?.self) { group in
             group.addTask {
                 try await withTaskCancellationHandler {
-                    try await StageSafePoint.$current.withValue(keeper) { try await executor.run(input, logger: log) }
+                    try await StageSafePoint.$current.withValue(keeper) {
+                        try await ProviderGovernor.$current.withValue(self.settings.governor) { try await executor.run(input, logger: log) }
+                    }
                 } onCancel: { keeper.cancel() }
             }
             group.addTask { try await keeper.keepRenewed(); return nil }
@@ -421,10 +444,15 @@ public final class StageRunner: Sendable {
         }
     }
 
-    /// Publishes the job's next message to `stage` (attempt 1) and notes it as dispatched.
-    private func forward(job: JobRecord, to stage: Stage, log: Logger, force: Bool = false) async throws {
+    /// Publishes the job's next message to `stage` (attempt 1, the class of the message it follows) and notes it
+    /// as dispatched.
+    private func forward(job: JobRecord, to stage: Stage, priority: Priority, log: Logger, force: Bool = false) async throws {
         if !force && job.dispatched.contains(stage) { return }
-        let message = JobMessage(jobID: job.jobID, ideaID: job.ideaID, stage: stage, attempt: 1)
+        let message = {
+            var m = JobMessage(jobID: job.jobID, ideaID: job.ideaID, stage: stage, attempt: 1)
+            m.priority = priority
+            return m
+        }()
         try await infra(log) { try await self.queue.publish(message, to: stage) }
         try await infra(log) { try await self.store.markDispatched(jobID: job.jobID, stage: stage) }
         log.info("enqueued \(stage)")

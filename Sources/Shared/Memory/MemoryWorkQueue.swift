@@ -16,12 +16,12 @@ public final class MemoryWorkQueue: WorkQueue {
 
     public func publish(_ message: JobMessage, to stage: Stage) async throws {
         let (body, headers) = codec.encode(message)
-        await broker.enqueue(stage: stage, body: body, headers: headers, count: 0)
+        await broker.enqueue(MemoryBroker.Lane(stage: stage, priority: message.priority), body: body, headers: headers, count: 0)
     }
 
     /// Publishes bytes as they are, as any producer could (tests of bad input).
     public func publishRaw(_ body: [UInt8], headers: [String: String] = [:], to stage: Stage) async {
-        await broker.enqueue(stage: stage, body: body, headers: headers, count: 0)
+        await broker.enqueue(MemoryBroker.Lane(stage: stage, priority: .normal), body: body, headers: headers, count: 0)
     }
 
     public func publishDelayed(_ message: JobMessage, stage: Stage, delay: Duration) async throws {
@@ -29,7 +29,7 @@ public final class MemoryWorkQueue: WorkQueue {
         let broker = self.broker
         Task {
             try? await Task.sleep(for: delay)
-            await broker.enqueue(stage: stage, body: body, headers: headers, count: 0)
+            await broker.enqueue(MemoryBroker.Lane(stage: stage, priority: message.priority), body: body, headers: headers, count: 0)
         }
     }
 
@@ -81,11 +81,14 @@ actor MemoryBroker {
         var stages: [Stage]
         var waiter: CheckedContinuation<Delivery?, Never>?
         var stopped = false
+        var turns = PriorityTurns()
     }
+    /// One stage's queue of one class.
+    struct Lane: Hashable { var stage: Stage; var priority: Priority }
 
     let deliveryLimit: Int
-    var ready: [Stage: [Message]] = [:]
-    var unacked: [UInt64: (stage: Stage, consumer: Int, message: Message)] = [:]
+    var ready: [Lane: [Message]] = [:]
+    var unacked: [UInt64: (lane: Lane, consumer: Int, message: Message)] = [:]
     var parked: [(id: Int, stage: Stage, message: Message)] = []
     var consumers: [Int: Consumer] = [:]
     var nextTag: UInt64 = 1
@@ -99,8 +102,8 @@ actor MemoryBroker {
         return id
     }
 
-    func enqueue(stage: Stage, body: [UInt8], headers: [String: String], count: Int) {
-        ready[stage, default: []].append(Message(body: body, headers: headers, count: count))
+    func enqueue(_ lane: Lane, body: [UInt8], headers: [String: String], count: Int) {
+        ready[lane, default: []].append(Message(body: body, headers: headers, count: count))
         dispatch()
     }
 
@@ -118,16 +121,21 @@ actor MemoryBroker {
     }
 
     private func take(for consumer: Int) -> Delivery? {
-        guard let c = consumers[consumer] else { return nil }
+        guard var c = consumers[consumer] else { return nil }
+        let waiting = Set(c.stages.flatMap { s in Priority.allCases.filter { ready[Lane(stage: s, priority: $0)]?.isEmpty == false } })
+        guard let priority = c.turns.pick(waiting: waiting) else { return nil }
+        consumers[consumer] = c
         for stage in c.stages {
-            guard var list = ready[stage], !list.isEmpty else { continue }
+            let lane = Lane(stage: stage, priority: priority)
+            guard var list = ready[lane], !list.isEmpty else { continue }
             let m = list.removeFirst()
-            ready[stage] = list
+            ready[lane] = list
             let tag = nextTag; nextTag += 1
-            unacked[tag] = (stage, consumer, m)
+            unacked[tag] = (lane, consumer, m)
             var headers = m.headers
             if m.count > 0 { headers["x-delivery-count"] = String(m.count) }
-            return Delivery(body: m.body, headers: headers, queueStage: stage, redelivered: m.count > 0, tag: tag, generation: 0)
+            return Delivery(body: m.body, headers: headers, queueStage: stage, queuePriority: priority, redelivered: m.count > 0, tag: tag,
+                            generation: 0)
         }
         return nil
     }
@@ -152,10 +160,10 @@ actor MemoryBroker {
         if entry.message.count > deliveryLimit {
             var h = entry.message.headers
             h["x-first-death-reason"] = "delivery_limit"
-            park(stage: entry.stage, body: entry.message.body, headers: h)
+            park(stage: entry.lane.stage, body: entry.message.body, headers: h)
         } else {
             // A returned message goes back to the head of its queue, as with the broker.
-            ready[entry.stage, default: []].insert(entry.message, at: 0)
+            ready[entry.lane, default: []].insert(entry.message, at: 0)
             dispatch()
         }
     }
@@ -182,7 +190,13 @@ actor MemoryBroker {
     func depths() -> [String: Int] {
         var d: [String: Int] = [:]
         for s in Stage.allCases {
-            d[s.rawValue] = ready[s]?.count ?? 0
+            var total = 0
+            for p in Priority.allCases {
+                let n = ready[Lane(stage: s, priority: p)]?.count ?? 0
+                total += n
+                if p != .normal { d["\(s.rawValue).\(p.rawValue)"] = n }
+            }
+            d[s.rawValue] = total
             d["\(s.rawValue).parked"] = parked.filter { $0.stage == s }.count
         }
         return d

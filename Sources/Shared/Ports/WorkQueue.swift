@@ -7,13 +7,16 @@ public struct Delivery: Sendable {
     public var headers: [String: String]
     /// The stage whose queue delivered it.
     public var queueStage: Stage
+    /// The class of the stage's queue that delivered it (`Priority`).
+    public var queuePriority: Priority
     public var redelivered: Bool
     /// Opaque to callers: identifies the delivery to the source that produced it.
     public var tag: UInt64
     public var generation: UInt64
 
-    public init(body: [UInt8], headers: [String: String], queueStage: Stage, redelivered: Bool, tag: UInt64, generation: UInt64) {
-        self.body = body; self.headers = headers; self.queueStage = queueStage
+    public init(body: [UInt8], headers: [String: String], queueStage: Stage, queuePriority: Priority = .normal, redelivered: Bool,
+                tag: UInt64, generation: UInt64) {
+        self.body = body; self.headers = headers; self.queueStage = queueStage; self.queuePriority = queuePriority
         self.redelivered = redelivered; self.tag = tag; self.generation = generation
     }
 
@@ -66,14 +69,15 @@ public protocol WorkQueue: Sendable {
     /// A cheap check that throws when the broker cannot be used now or a consumer has lost its connection
     /// (readiness probes). In-memory queues are always there.
     func ping() async throws
-    /// Publishes to `stage`'s work queue.
+    /// Publishes to `stage`'s work queue of the message's class (`JobMessage.priority`).
     func publish(_ message: JobMessage, to stage: Stage) async throws
     /// Publishes to `stage`'s delay queue for `delay` (a value of the retry policy's `allDelays`); it comes back
     /// to `stage`'s work queue when the delay ends.
     func publishDelayed(_ message: JobMessage, stage: Stage, delay: Duration) async throws
     /// Publishes raw bytes to `stage`'s parking queue with the reason in headers.
     func park(body: [UInt8], headers: [String: String], stage: Stage, reasonKind: String, reason: String) async throws
-    /// Starts consuming the queues of `stages`.
+    /// Starts consuming the queues of `stages`, every class of each, taking from the classes in proportion
+    /// (`PriorityTurns`).
     func consume(stages: [Stage], prefetch: Int) async throws -> any DeliverySource
 
     /// Reads parked messages without removing them.

@@ -40,7 +40,7 @@ struct FootageAccount: Sendable {
     func json(_ path: String, query: [URLQueryItem], headers: [String: String] = [:]) async throws -> JSONValue {
         var url = URLComponents(url: base.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
         url.queryItems = query
-        let r = try await http.get(url.url!, headers: headers)
+        let r = try await http.get(url.url!, headers: headers, call: ProviderCall(provider: provider, units: 1))
         guard (200..<300).contains(r.status) else { throw ProviderHTTP.failure(r, provider: provider) }
         return try JSONValue.parse(r.body)
     }

@@ -86,7 +86,7 @@ public struct ImageGenerator: Sendable {
         var body: [String: JSONValue] = ["model": .string(model), "prompt": .string(prompt), "n": 1, "size": .string(size)]
         if model.lowercased().hasPrefix("dall-e") { body["response_format"] = "b64_json" }
         let r = try await http.postJSON(base.appendingPathComponent("images/generations"), headers: ["Authorization": "Bearer \(key)"],
-                                        body: .object(body))
+                                        body: .object(body), call: ProviderCall(provider: "openai", model: model, units: 1))
         // To the millisecond, as the stores keep dates: how the ledger recognises this payment (`CostEntry.isRecorded`).
         let paidAt = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 * 1000).rounded(.down) / 1000)
         guard (200..<300).contains(r.status) else {

@@ -1,0 +1,202 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// Admits provider calls under the fleet's shared limits (`ProviderLimits`, state in `ProviderStates`): a call
+/// waits in the worker for its slot and moment while that is near (`maxWait`), and otherwise ends the stage run
+/// with a `throttled` failure, which sends the job back through a delay queue without spending an attempt. A 429
+/// pauses the provider for the whole fleet and the call is made again after the pause (never an attempt spent); a
+/// failure that opens the circuit is also a wait, not a spent attempt.
+///
+/// The runner installs one per stage run (`ProviderGovernor.current`); provider clients call `perform`.
+public final class ProviderGovernor: Sendable {
+    public let states: any ProviderStates
+    public let limits: ProviderLimits
+    public let owner: String
+    /// The longest a call waits in the worker before its run goes back to the queue instead.
+    public let maxWait: Duration
+    /// 429s answered to one call, each waited out, before its run goes back to the queue.
+    public let maxThrottledTries: Int
+    let logger: Logger
+    /// The newest state this process saw of each key (for `/metrics`).
+    private let seen = Mutex<[String: ProviderState]>([:])
+    /// Waits and in-worker pauses counted for `/metrics`: key → (calls sent back to the queue, 429s waited out).
+    private let counters = Mutex<[String: (requeued: Int, throttled: Int)]>([:])
+
+    @TaskLocal public static var current: ProviderGovernor?
+
+    /// What the governor tells metrics: a provider's newest state, or a wait (`requeued`: a run sent back to the
+    /// queue; `throttled`: a 429 waited out in the worker).
+    public enum Observation: Sendable {
+        case state(ProviderState, ProviderLimit)
+        case wait(key: String, kind: String)
+    }
+    let observe: @Sendable (Observation) -> Void
+
+    public init(states: any ProviderStates, limits: ProviderLimits, owner: String, maxWait: Duration = .seconds(10),
+                maxThrottledTries: Int = 4, logger: Logger, observe: @escaping @Sendable (Observation) -> Void = { _ in }) {
+        self.states = states; self.limits = limits; self.owner = owner; self.maxWait = maxWait
+        self.maxThrottledTries = max(1, maxThrottledTries); self.logger = logger; self.observe = observe
+    }
+
+    /// Runs `body` (one provider call) under the limit of `call`. `hold`: the longest the call can take (its
+    /// timeout); `classify` says how an answer ended. Errors of `body` are classified as failures, except
+    /// cancellation (abandoned).
+    public func perform<T: Sendable>(_ call: ProviderCall, hold: Duration, _ body: () async throws -> T,
+                                     classify: (T) -> CallOutcome) async throws -> T {
+        let limit = limits.limit(provider: call.provider, model: call.model)
+        let deadline = ContinuousClock.now + maxWait
+        var throttled = 0
+        while true {
+            let (slot, probe) = try await acquire(call, limit: limit, hold: hold + .seconds(10), deadline: deadline)
+            let result: Result<T, any Error>
+            do { result = .success(try await body()) } catch { result = .failure(error) }
+            let outcome: CallOutcome
+            switch result {
+            case .success(let v): outcome = classify(v)
+            case .failure(let e): outcome = e is CancellationError ? .abandoned : .failed
+            }
+            let after = await finish(limit: limit, slotID: slot, outcome: outcome)
+            if probe { logger.notice("\(limit.key): probe call \(outcome == .failed ? "failed; the circuit stays open" : "answered; the circuit is closed")") }
+            switch outcome {
+            case .throttled(let retryAfter):
+                throttled += 1
+                count(limit.key) { $0.throttled += 1 }
+                let wait = after.flatMap { $0.pausedUntil?.timeIntervalSinceNow }.map { Duration.milliseconds(Int64(max(0, $0) * 1000)) } ?? retryAfter ?? .seconds(1)
+                logger.warning("\(limit.key) answered 429 (over its quota): the fleet pauses it for \(wait.compact) and lowers its rate to \(Int(((after?.factor ?? 1) * 100).rounded()))%")
+                if throttled >= maxThrottledTries || ContinuousClock.now + wait > deadline {
+                    count(limit.key) { $0.requeued += 1 }
+                    throw StageFailure.throttled("\(limit.key) answered 429 \(throttled) times; waiting \(wait.compact) for its quota", wait: wait)
+                }
+            case .failed:
+                if let after, after.circuit != .closed {
+                    let wait = Duration.milliseconds(Int64(max(0, (after.openUntil ?? Date()).timeIntervalSinceNow) * 1000))
+                    if !probe { logger.error("\(limit.key): circuit opened after \(after.failuresInARow) failed calls in a row; calls wait \(wait.compact) for a probe") }
+                    count(limit.key) { $0.requeued += 1 }
+                    throw StageFailure.throttled("\(limit.key) is failing (circuit \(after.circuit.rawValue)): \(Self.describe(result))", wait: wait)
+                }
+                return try result.get()
+            case .answered, .abandoned:
+                return try result.get()
+            }
+        }
+    }
+
+    /// A slot and the moment to call, waiting for them while that fits before `deadline`.
+    private func acquire(_ call: ProviderCall, limit: ProviderLimit, hold: Duration, deadline: ContinuousClock.Instant) async throws -> (String, Bool) {
+        let slotID = UUID().uuidString
+        var backoff = Backoff(first: .milliseconds(100), cap: .seconds(2))
+        while true {
+            try await StageSafePoint.check()
+            let now = Date()
+            let left = deadline - ContinuousClock.now
+            let current: ProviderState?
+            do { current = try await states.providerState(limit.key) } catch {
+                // The shared state cannot be read: calls wait (never past the limits unseen) until it comes back.
+                try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be read: \(Redactor.shared.redact("\(error)"))", left: left)
+                continue
+            }
+            let base = current ?? ProviderState(key: limit.key, now: now)
+            let (granted, admission) = base.admit(call, limit: limit, owner: owner, slotID: slotID, now: now, hold: hold,
+                                                  reserveAhead: min(left, .seconds(5)))
+            switch admission {
+            case .granted(_, let at, let probe):
+                var next = granted!
+                next.rev = base.rev + 1
+                let stored: Bool
+                do { stored = try await states.swapProviderState(next) } catch {
+                    try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be written: \(Redactor.shared.redact("\(error)"))", left: left)
+                    continue
+                }
+                guard stored else { continue }  // another worker changed it first: decide again on its state
+                note(next, limit)
+                if probe { logger.notice("\(limit.key): circuit half-open; this call probes the provider") }
+                let delay = at.timeIntervalSinceNow
+                if delay > 0.001 {
+                    do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch {
+                        _ = await finish(limit: limit, slotID: slotID, outcome: .abandoned)
+                        throw error
+                    }
+                }
+                return (slotID, probe)
+            case .wait(let until, let poll, let reason):
+                if let current { note(current, limit) }
+                let wait = Duration.milliseconds(Int64(max(0, until.timeIntervalSince(now)) * 1000))
+                if wait > left && !(poll && left > .zero) {
+                    count(limit.key) { $0.requeued += 1 }
+                    throw StageFailure.throttled(reason, wait: wait)
+                }
+                // A slot may free before its bound: look again shortly (jittered, so that waiting workers spread).
+                let step = poll ? min(wait, .milliseconds(Int64.random(in: 40...120))) : wait
+                if poll && step > left {
+                    count(limit.key) { $0.requeued += 1 }
+                    throw StageFailure.throttled(reason, wait: wait)
+                }
+                try await Task.sleep(for: max(step, .milliseconds(5)))
+            }
+        }
+    }
+
+    private func pause(_ seconds: Double, orThrottle reason: String, left: Duration) async throws {
+        let step = Duration.milliseconds(Int64(seconds * 1000))
+        guard step < left else { throw StageFailure.throttled(reason, wait: .seconds(5)) }
+        logger.warning("\(reason); trying again in \(step.compact)")
+        try await Task.sleep(for: step)
+    }
+
+    /// Records the end of a call (compare-and-set, tried again on a conflict). A store that cannot be reached is
+    /// left alone: the slot comes back by itself when it expires.
+    @discardableResult
+    private func finish(limit: ProviderLimit, slotID: String, outcome: CallOutcome) async -> ProviderState? {
+        for _ in 0..<50 {
+            do {
+                guard let current = try await states.providerState(limit.key) else { return nil }
+                var next = current.finish(slotID: slotID, outcome: outcome, limit: limit, now: Date())
+                next.rev = current.rev + 1
+                if try await states.swapProviderState(next) {
+                    if current.circuit != next.circuit {
+                        logger.notice("\(limit.key): circuit \(current.circuit.rawValue) → \(next.circuit.rawValue)")
+                    }
+                    note(next, limit)
+                    return next
+                }
+            } catch {
+                logger.warning("could not record the end of a \(limit.key) call (its slot frees itself when it expires): \(Redactor.shared.redact("\(error)"))")
+                return nil
+            }
+        }
+        return nil
+    }
+
+    private func note(_ state: ProviderState, _ limit: ProviderLimit) {
+        let newer = seen.withLock { s in
+            guard (s[state.key]?.rev ?? -1) < state.rev else { return false }
+            s[state.key] = state
+            return true
+        }
+        if newer { observe(.state(state, limit)) }
+    }
+
+    private func count(_ key: String, _ change: (inout (requeued: Int, throttled: Int)) -> Void) {
+        let (before, after) = counters.withLock { c in
+            let old = c[key] ?? (0, 0)
+            var v = old; change(&v); c[key] = v
+            return (old, v)
+        }
+        if after.requeued > before.requeued { observe(.wait(key: key, kind: "requeued")) }
+        if after.throttled > before.throttled { observe(.wait(key: key, kind: "throttled")) }
+    }
+
+    /// The newest state this process saw of each provider key, for metrics.
+    public var observed: [ProviderState] { seen.withLock { Array($0.values).sorted { $0.key < $1.key } } }
+
+    /// Runs sent back to the queue to wait, and 429s waited out, per key, since the process started.
+    public var waits: [String: (requeued: Int, throttled: Int)] { counters.withLock { $0 } }
+
+    static func describe<T>(_ result: Result<T, any Error>) -> String {
+        switch result {
+        case .success: return "the provider answered with an error"
+        case .failure(let e): return Redactor.shared.redact((e as? StageFailure)?.message ?? "\(e)")
+        }
+    }
+}

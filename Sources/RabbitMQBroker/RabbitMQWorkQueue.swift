@@ -25,10 +25,23 @@ public struct Topology: Sendable, Hashable {
     public func parkedQueue(_ s: Stage) -> String { "\(prefix).\(s.rawValue).parked" }
     public func delayQueue(_ s: Stage, _ d: Duration) -> String { "\(prefix).\(s.rawValue).delay.\(d.milliseconds)ms" }
     public func delayKey(_ s: Stage, _ d: Duration) -> String { "\(s.rawValue).\(d.milliseconds)ms" }
+    /// High-priority messages wait in delay queues of their own, which return them to the stage's high queue (a
+    /// delay queue's way back is fixed by its arguments). Bulk ones share the normal delay queues: they come back to
+    /// the normal queue and are moved down to the bulk queue at once, which costs no one anything.
+    public func delayQueue(_ s: Stage, _ d: Duration, _ p: Priority) -> String {
+        p == .high ? "\(prefix).\(s.rawValue).high.delay.\(d.milliseconds)ms" : delayQueue(s, d)
+    }
+    public func delayKey(_ s: Stage, _ d: Duration, _ p: Priority) -> String {
+        p == .high ? "\(s.rawValue).high.\(d.milliseconds)ms" : delayKey(s, d)
+    }
+    /// The classes with delay queues of their own.
+    static let delayClasses: [Priority] = [.normal, .high]
 
     /// Every queue, for listings and tests.
     public var allQueues: [String] {
-        Stage.allCases.flatMap { s in Priority.allCases.map { queue(s, $0) } + [parkedQueue(s)] + retry.allDelays.map { delayQueue(s, $0) } }
+        Stage.allCases.flatMap { s in
+            Priority.allCases.map { queue(s, $0) } + [parkedQueue(s)] + Self.delayClasses.flatMap { p in retry.allDelays.map { delayQueue(s, $0, p) } }
+        }
     }
 
     /// Declares everything; safe to run any number of times with the same settings.
@@ -49,13 +62,15 @@ public struct Topology: Sendable, Hashable {
                 ])
                 try conn.bind(queue: queue(s, p), exchange: workExchange, key: workKey(s, p))
             }
-            for d in retry.allDelays {
-                try conn.declareQueue(delayQueue(s, d), arguments: quorum + safeDeadLettering + [
-                    ("x-message-ttl", .int(d.milliseconds)),
-                    ("x-dead-letter-exchange", .string(workExchange)),
-                    ("x-dead-letter-routing-key", .string(s.rawValue)),
-                ])
-                try conn.bind(queue: delayQueue(s, d), exchange: delayExchange, key: delayKey(s, d))
+            for p in Self.delayClasses {
+                for d in retry.allDelays {
+                    try conn.declareQueue(delayQueue(s, d, p), arguments: quorum + safeDeadLettering + [
+                        ("x-message-ttl", .int(d.milliseconds)),
+                        ("x-dead-letter-exchange", .string(workExchange)),
+                        ("x-dead-letter-routing-key", .string(workKey(s, p))),
+                    ])
+                    try conn.bind(queue: delayQueue(s, d, p), exchange: delayExchange, key: delayKey(s, d, p))
+                }
             }
         }
     }
@@ -110,7 +125,7 @@ public final class RabbitMQWorkQueue: WorkQueue {
     public func publishDelayed(_ message: JobMessage, stage: Stage, delay: Duration) async throws {
         let (body, headers) = codec.encode(message)
         let chosen = topology.retry.allDelays.first(where: { $0 >= delay }) ?? topology.retry.allDelays.last!
-        try await publish(exchange: topology.delayExchange, key: topology.delayKey(stage, chosen), body: body, headers: headers)
+        try await publish(exchange: topology.delayExchange, key: topology.delayKey(stage, chosen, message.priority), body: body, headers: headers)
     }
 
     public func park(body: [UInt8], headers: [String: String], stage: Stage, reasonKind: String, reason: String) async throws {
@@ -207,7 +222,9 @@ public final class RabbitMQWorkQueue: WorkQueue {
                 }
                 d[s.rawValue] = total
                 d["\(s.rawValue).parked"] = try conn.queueDepth(t.parkedQueue(s)) ?? 0
-                d["\(s.rawValue).delayed"] = try t.retry.allDelays.reduce(0) { $0 + (try conn.queueDepth(t.delayQueue(s, $1)) ?? 0) }
+                d["\(s.rawValue).delayed"] = try Topology.delayClasses.reduce(0) { sum, p in
+                    try t.retry.allDelays.reduce(sum) { $0 + (try conn.queueDepth(t.delayQueue(s, $1, p)) ?? 0) }
+                }
             }
             return d
         }

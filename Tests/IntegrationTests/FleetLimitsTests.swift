@@ -207,4 +207,26 @@ struct PriorityQueueTests {
         try? await queue.deleteTopology()
         await queue.close()
     }
+
+    @Test func delayedMessagesComeBackToTheirClass() async throws {
+        let queue = try TestServices.rabbitQueue()
+        try await queue.declareTopology()
+        for p in Priority.allCases {
+            var m = JobMessage(jobID: "job_\(p)", ideaID: "idea_\(p)", stage: .audio, attempt: 2)
+            m.priority = p
+            try await queue.publishDelayed(m, stage: .audio, delay: .milliseconds(200))
+        }
+        let source = try await queue.consume(stages: [.audio], prefetch: 5)
+        var seen: [String: Priority] = [:]
+        for _ in 0..<3 {
+            let d = try #require(try await source.next())
+            seen[try JobMessageCodec().decode(body: d.body, headers: d.headers).jobID] = d.queuePriority
+            try await source.ack(d)
+        }
+        // High comes back to its own queue; bulk shares the normal delay queues (the runner moves it down).
+        #expect(seen == ["job_high": .high, "job_normal": .normal, "job_bulk": .normal])
+        await source.stop()
+        try? await queue.deleteTopology()
+        await queue.close()
+    }
 }

@@ -46,6 +46,17 @@ struct ProviderLimitsTests {
         s = s.finish(slotID: "c0", outcome: .answered, limit: limit, now: t0.addingTimeInterval(0.15))
         guard case .granted(_, let at, _) = admit(s, limit, at: t0.addingTimeInterval(0.16)).1 else { Issue.record("not granted"); return }
         #expect(abs(at.timeIntervalSince(t0) - 0.4) < 1e-6)
+        // A fleet that fell behind catches up by one call, never more.
+        var lagging = ProviderState(key: "p", now: t0)
+        lagging.nextCallAt = t0
+        let later = t0.addingTimeInterval(3), rated = ProviderLimit(key: "p", requestsPerSecond: 5)
+        var starts: [Double] = []
+        for i in 0..<3 {
+            let (n, a) = admit(lagging, rated, at: later, id: "l\(i)")
+            if case .granted(_, let at, _) = a { starts.append(at.timeIntervalSince(later)) }
+            lagging = n
+        }
+        #expect(starts.map { ($0 * 1000).rounded() } == [0, 0, 200])
         // A slot whose worker died comes back when it expires.
         let late = t0.addingTimeInterval(60)
         #expect(s.slotsInUse(now: late) == 0)
@@ -228,5 +239,41 @@ struct ProviderLimitsTests {
         #expect(openai.spendTodayUSD == 0.75 && openai.effectiveRPS == 2.5 && openai.effectiveConcurrency == 1 && openai.slotsInUse == 1)
         #expect(rows[0].circuit == "open" && rows[0].blocked?.contains("circuit open until") == true && rows[0].limits == nil)
         #expect(rows[1].effectiveConcurrency == 3 && rows[1].calls == 0 && rows[1].blocked == nil)
+    }
+
+    @Test func aRunThatPaidOrIsHighPriorityWaitsInTheWorkerInsteadOfGoingBack() async throws {
+        func governor() throws -> ProviderGovernor {
+            ProviderGovernor(states: MemoryProviderStates(), limits: try ProviderLimits(parsing: "p:failures=1,cooldown=1s"), owner: "w",
+                             maxWait: .milliseconds(100), logger: testLogger())
+        }
+        // Answers, then fails once (which opens the circuit), then answers.
+        func flaky() -> FakeProvider { FakeProvider { $0 == 2 ? 503 : 200 } }
+        let call = ProviderCall(provider: "p")
+        // A run that has been answered once: the failure that opens the circuit is waited out, the call made again.
+        let paid = try governor(), provider = flaky()
+        let status = try await ProviderGovernor.$run.withValue(ProviderGovernor.Run(patient: false)) {
+            _ = try await paid.perform(call, hold: .seconds(5), { try await provider.call() }, classify: Self.outcome)
+            return try await paid.perform(call, hold: .seconds(5), { try await provider.call() }, classify: Self.outcome)
+        }
+        #expect(status == 200 && provider.calls.withLock { $0 } == 3)
+        #expect(try await paid.states.providerState("p").map { ($0.circuit, $0.probes) } ?? (.open, 0) == (.closed, 1))
+        // A high-priority run waits from its first call.
+        let patient = try governor(), other = flaky()
+        _ = try await patient.perform(call, hold: .seconds(5), { try await other.call() }, classify: Self.outcome)
+        let high = try await ProviderGovernor.$run.withValue(ProviderGovernor.Run(patient: true)) {
+            try await patient.perform(call, hold: .seconds(5), { try await other.call() }, classify: Self.outcome)
+        }
+        #expect(high == 200)
+        // A run that has paid nothing goes back to the queue instead.
+        let plain = try governor(), third = flaky()
+        try await ProviderGovernor.$run.withValue(ProviderGovernor.Run(patient: false)) {
+            _ = try await plain.perform(call, hold: .seconds(5), { try await third.call() }, classify: Self.outcome)
+        }
+        let fresh = ProviderGovernor.Run(patient: false)
+        await #expect(throws: StageFailure.self) {
+            try await ProviderGovernor.$run.withValue(fresh) {
+                _ = try await plain.perform(call, hold: .seconds(5), { try await third.call() }, classify: Self.outcome)
+            }
+        }
     }
 }

@@ -122,13 +122,16 @@ public struct ProviderState: Sendable, Hashable {
         }
         var at = now
         if let r = s.rate(limit), r > 0 {
-            let start = max(now, s.nextCallAt ?? now)
-            if start.timeIntervalSince(now) > reserveAhead.seconds {
-                return (nil, .wait(until: start.addingTimeInterval(-reserveAhead.seconds), poll: false,
+            let interval = 1 / r
+            let scheduled = s.nextCallAt ?? now
+            if scheduled.timeIntervalSince(now) > reserveAhead.seconds {
+                return (nil, .wait(until: scheduled.addingTimeInterval(-reserveAhead.seconds), poll: false,
                                    reason: "\(key) is at its rate of \(ProviderLimit.number((r * 100).rounded() / 100))/s"))
             }
-            at = start
-            s.nextCallAt = start.addingTimeInterval(1 / r)
+            // GCRA with a tolerance of one interval: a call goes at its scheduled moment, or now if that has passed;
+            // a fleet that fell behind its schedule may catch up by one call (a bucket of two), never more.
+            at = max(now, scheduled)
+            s.nextCallAt = max(scheduled, now.addingTimeInterval(-interval)).addingTimeInterval(interval)
         }
         if let upm = limit.unitsPerMinute, call.units > 0 {
             let perSecond = upm * s.factor / 60

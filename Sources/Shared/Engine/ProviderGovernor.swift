@@ -22,8 +22,24 @@ public final class ProviderGovernor: Sendable {
     private let seen = Mutex<[String: ProviderState]>([:])
     /// Waits and in-worker pauses counted for `/metrics`: key → (calls sent back to the queue, 429s waited out).
     private let counters = Mutex<[String: (requeued: Int, throttled: Int)]>([:])
+    /// Calls of this process waiting for a slot of a key: woken as soon as a call of this process ends (calls of
+    /// other processes are noticed at the next poll).
+    private let wakeups = Wakeups()
 
     @TaskLocal public static var current: ProviderGovernor?
+
+    /// One stage run's dealings with providers. Once a call of the run was answered (paid for), and in every run of
+    /// a high-priority job, waits stay in the worker (bounded by the stage's timeout) instead of sending the run
+    /// back: a run sent back would pay again for the calls it already made, and a high-priority one would queue.
+    public final class Run: Sendable {
+        public let patient: Bool
+        let paid = Mutex(false)
+        public init(patient: Bool) { self.patient = patient }
+        public var waitsInWorker: Bool { patient || paid.withLock { $0 } }
+    }
+
+    /// The stage run the current task belongs to (installed by the runner with `current`).
+    @TaskLocal public static var run: Run?
 
     /// What the governor tells metrics: a provider's newest state, or a wait (`requeued`: a run sent back to the
     /// queue; `throttled`: a 429 waited out in the worker).
@@ -45,7 +61,8 @@ public final class ProviderGovernor: Sendable {
     public func perform<T: Sendable>(_ call: ProviderCall, hold: Duration, _ body: () async throws -> T,
                                      classify: (T) -> CallOutcome) async throws -> T {
         let limit = limits.limit(provider: call.provider, model: call.model)
-        let deadline = ContinuousClock.now + maxWait
+        let stay = Self.run?.waitsInWorker ?? false
+        let deadline = ContinuousClock.now + (stay ? .seconds(86_400) : maxWait)
         var throttled = 0
         while true {
             let (slot, probe) = try await acquire(call, limit: limit, hold: hold + .seconds(10), deadline: deadline)
@@ -57,14 +74,22 @@ public final class ProviderGovernor: Sendable {
             case .failure(let e): outcome = e is CancellationError ? .abandoned : .failed
             }
             let after = await finish(limit: limit, slotID: slot, outcome: outcome)
-            if probe { logger.notice("\(limit.key): probe call \(outcome == .failed ? "failed; the circuit stays open" : "answered; the circuit is closed")") }
+            if probe {
+                switch outcome {
+                case .answered: logger.notice("\(limit.key): the probe call was answered; the circuit is closed")
+                case .throttled: logger.notice("\(limit.key): the probe call was answered 429; the circuit is closed and the fleet pauses")
+                case .failed: logger.notice("\(limit.key): the probe call failed; the circuit stays open")
+                case .abandoned: logger.notice("\(limit.key): the probe call was given up; another call will probe")
+                }
+            }
+            if outcome == .answered { Self.run?.paid.withLock { $0 = true } }
             switch outcome {
             case .throttled(let retryAfter):
                 throttled += 1
                 count(limit.key) { $0.throttled += 1 }
                 let wait = after.flatMap { $0.pausedUntil?.timeIntervalSinceNow }.map { Duration.milliseconds(Int64(max(0, $0) * 1000)) } ?? retryAfter ?? .seconds(1)
                 logger.warning("\(limit.key) answered 429 (over its quota): the fleet pauses it for \(wait.compact) and lowers its rate to \(Int(((after?.factor ?? 1) * 100).rounded()))%")
-                if throttled >= maxThrottledTries || ContinuousClock.now + wait > deadline {
+                if !stay && (throttled >= maxThrottledTries || ContinuousClock.now + wait > deadline) {
                     count(limit.key) { $0.requeued += 1 }
                     throw StageFailure.throttled("\(limit.key) answered 429 \(throttled) times; waiting \(wait.compact) for its quota", wait: wait)
                 }
@@ -72,6 +97,7 @@ public final class ProviderGovernor: Sendable {
                 if let after, after.circuit != .closed {
                     let wait = Duration.milliseconds(Int64(max(0, (after.openUntil ?? Date()).timeIntervalSinceNow) * 1000))
                     if !probe { logger.error("\(limit.key): circuit opened after \(after.failuresInARow) failed calls in a row; calls wait \(wait.compact) for a probe") }
+                    if stay { continue }  // this run waits in the worker for the circuit to close, then calls again
                     count(limit.key) { $0.requeued += 1 }
                     throw StageFailure.throttled("\(limit.key) is failing (circuit \(after.circuit.rawValue)): \(Self.describe(result))", wait: wait)
                 }
@@ -96,6 +122,11 @@ public final class ProviderGovernor: Sendable {
                 try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be read: \(Redactor.shared.redact("\(error)"))", left: left)
                 continue
             }
+            if let mine = current?.slots.first(where: { $0.id == slotID }) {
+                // A write reported as failed went through: the slot is this call's already.
+                try await sleep(until: mine.until.addingTimeInterval(-hold.seconds), holding: slotID, limit: limit)
+                return (slotID, current?.probe == slotID)
+            }
             let base = current ?? ProviderState(key: limit.key, now: now)
             let (granted, admission) = base.admit(call, limit: limit, owner: owner, slotID: slotID, now: now, hold: hold,
                                                   reserveAhead: min(left, .seconds(5)))
@@ -108,32 +139,47 @@ public final class ProviderGovernor: Sendable {
                     try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be written: \(Redactor.shared.redact("\(error)"))", left: left)
                     continue
                 }
-                guard stored else { continue }  // another worker changed it first: decide again on its state
+                guard stored else {
+                    // Another worker changed it first: decide again on its state, a moment later so that the
+                    // workers that collided do not collide again.
+                    try await Task.sleep(for: .milliseconds(Int64.random(in: 1...8)))
+                    continue
+                }
                 note(next, limit)
                 if probe { logger.notice("\(limit.key): circuit half-open; this call probes the provider") }
-                let delay = at.timeIntervalSinceNow
-                if delay > 0.001 {
-                    do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch {
-                        _ = await finish(limit: limit, slotID: slotID, outcome: .abandoned)
-                        throw error
-                    }
-                }
+                try await sleep(until: at, holding: slotID, limit: limit)
                 return (slotID, probe)
             case .wait(let until, let poll, let reason):
                 if let current { note(current, limit) }
-                let wait = Duration.milliseconds(Int64(max(0, until.timeIntervalSince(now)) * 1000))
-                if wait > left && !(poll && left > .zero) {
-                    count(limit.key) { $0.requeued += 1 }
-                    throw StageFailure.throttled(reason, wait: wait)
-                }
-                // A slot may free before its bound: look again shortly (jittered, so that waiting workers spread).
-                let step = poll ? min(wait, .milliseconds(Int64.random(in: 40...120))) : wait
-                if poll && step > left {
-                    count(limit.key) { $0.requeued += 1 }
-                    throw StageFailure.throttled(reason, wait: wait)
-                }
-                try await Task.sleep(for: max(step, .milliseconds(5)))
+                try await wait(until: until, poll: poll, reason: reason, key: limit.key, now: now, left: left)
             }
+        }
+    }
+
+    /// Sleeps until the moment reserved for a granted call; a run stopped meanwhile gives its slot back.
+    private func sleep(until at: Date, holding slotID: String, limit: ProviderLimit) async throws {
+        let delay = at.timeIntervalSinceNow
+        guard delay > 0.001 else { return }
+        do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch {
+            _ = await finish(limit: limit, slotID: slotID, outcome: .abandoned)
+            throw error
+        }
+    }
+
+    /// Waits before asking again (`poll`: shortly, since a slot may free before its bound; jittered so that waiting
+    /// workers spread), or throws `throttled` when the wait does not fit in `left`: the run goes back to the queue.
+    private func wait(until: Date, poll: Bool, reason: String, key: String, now: Date, left: Duration) async throws {
+        let wait = Duration.milliseconds(Int64(max(0, until.timeIntervalSince(now)) * 1000))
+        let step = poll ? min(wait, .milliseconds(Int64.random(in: 40...120))) : wait
+        if poll ? step > left : wait > left {
+            count(key) { $0.requeued += 1 }
+            throw StageFailure.throttled(reason, wait: wait)
+        }
+        if poll {
+            await wakeups.sleep(key: key, for: max(step, .milliseconds(5)))
+            try Task.checkCancellation()
+        } else {
+            try await Task.sleep(for: max(step, .milliseconds(5)))
         }
     }
 
@@ -148,21 +194,29 @@ public final class ProviderGovernor: Sendable {
     /// left alone: the slot comes back by itself when it expires.
     @discardableResult
     private func finish(limit: ProviderLimit, slotID: String, outcome: CallOutcome) async -> ProviderState? {
-        for _ in 0..<50 {
+        var errors = Backoff(first: .milliseconds(100), cap: .seconds(1))
+        for _ in 0..<100 {
             do {
                 guard let current = try await states.providerState(limit.key) else { return nil }
                 var next = current.finish(slotID: slotID, outcome: outcome, limit: limit, now: Date())
                 next.rev = current.rev + 1
                 if try await states.swapProviderState(next) {
+                    wakeups.wakeAll(limit.key)
                     if current.circuit != next.circuit {
                         logger.notice("\(limit.key): circuit \(current.circuit.rawValue) → \(next.circuit.rawValue)")
                     }
                     note(next, limit)
                     return next
                 }
+                try? await Task.sleep(for: .milliseconds(Int64.random(in: 1...8)))  // another writer came first
             } catch {
-                logger.warning("could not record the end of a \(limit.key) call (its slot frees itself when it expires): \(Redactor.shared.redact("\(error)"))")
-                return nil
+                guard errors.failures < 5 else {
+                    logger.warning("could not record the end of a \(limit.key) call (its slot frees itself when it expires): \(Redactor.shared.redact("\(error)"))")
+                    return nil
+                }
+                // Not cancellable on purpose: the end of a call is recorded even when its run was stopped.
+                let pause = errors.failed()
+                try? await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
             }
         }
         return nil
@@ -198,5 +252,31 @@ public final class ProviderGovernor: Sendable {
         case .success: return "the provider answered with an error"
         case .failure(let e): return Redactor.shared.redact((e as? StageFailure)?.message ?? "\(e)")
         }
+    }
+}
+
+/// Sleeps that end early when woken: the waiters of one key, each until its timeout or `wakeAll`.
+final class Wakeups: Sendable {
+    private let waiting = Mutex<[String: [UUID: CheckedContinuation<Void, Never>]]>([:])
+
+    func sleep(key: String, for duration: Duration) async {
+        let id = UUID()
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                waiting.withLock { $0[key, default: [:]][id] = c }
+                Task { try? await Task.sleep(for: duration); self.resume(key, id) }
+            }
+        } onCancel: {
+            resume(key, id)  // a cancellation before the continuation was stored ends at the timeout instead
+        }
+    }
+
+    func wakeAll(_ key: String) {
+        let all = waiting.withLock { w in defer { w[key] = nil }; return Array((w[key] ?? [:]).values) }
+        for c in all { c.resume() }
+    }
+
+    private func resume(_ key: String, _ id: UUID) {
+        if let c = waiting.withLock({ $0[key]?.removeValue(forKey: id) }) { c.resume() }
     }
 }

@@ -97,7 +97,8 @@ public enum StageDecision {
     }
 
     /// A stage that failed: retry it through the delay queue while the budget lasts, else park the job.
-    public static func failed(_ failure: StageFailure, message: JobMessage, settings: RunnerSettings, now: Date) -> StageOutcome {
+    /// `deliveryCount`: deliveries of this message that ended without an outcome, carried by a wait (the same attempt).
+    public static func failed(_ failure: StageFailure, message: JobMessage, deliveryCount: Int = 0, settings: RunnerSettings, now: Date) -> StageOutcome {
         let stage = message.stage
         let text = Redactor.shared.redact(failure.message)
         if case .throttled(let wait) = failure.kind {
@@ -111,6 +112,7 @@ public enum StageDecision {
             var later = message
             later.providerWaits += 1
             later.leaseWaits = 0
+            later.redeliveries = message.redeliveries + deliveryCount
             later.newIdea = nil
             let delay = settings.retry.allDelays.first(where: { $0 >= wait }) ?? settings.retry.allDelays.last!
             return .delay(later, after: delay, note: "\(text); \(stage) attempt \(message.attempt) waits \(delay.compact) (no attempt spent)")
@@ -120,6 +122,7 @@ public enum StageDecision {
             var next = message
             next.attempt = nextAttempt
             next.leaseWaits = 0
+            next.providerWaits = 0
             next.newIdea = nil
             return .retry(next, after: delay, failure: ErrorEntry(stage: stage, kind: failure.kind.label, message: text, attempt: message.attempt, at: now,
                                                                      worker: settings.workerID))

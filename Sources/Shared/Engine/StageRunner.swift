@@ -229,7 +229,8 @@ public final class StageRunner: Sendable {
                 // Nothing was recorded: the stage is free for whichever delivery comes back first.
                 try await infra(d.log) { try await self.store.release(jobID: job.jobID, stage: stage, owner: self.settings.workerID) }
             }
-            return try await carryOut(StageDecision.failed(failure, message: message, settings: settings, now: Date()), message: message, job: job, d)
+            return try await carryOut(StageDecision.failed(failure, message: message, deliveryCount: d.delivery.deliveryCount, settings: settings,
+                                                           now: Date()), message: message, job: job, d)
         } catch is CancellationError {
             try? await store.release(jobID: job.jobID, stage: stage, owner: settings.workerID)
             throw CancellationError()
@@ -261,7 +262,7 @@ public final class StageRunner: Sendable {
             return staged
         }
         let started = ContinuousClock.now
-        let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, dir: dir, log: log)
+        let output = try await runLeased(executor, idea: idea, job: job, attempt: message.attempt, priority: message.priority, dir: dir, log: log)
         var refs: [String: ArtifactRef] = [:]
         for (name, file) in output.files.sorted(by: { $0.key < $1.key }) {
             let id = ArtifactKey.artifact(ideaID: idea.id, stage: stage, name: name)
@@ -409,7 +410,8 @@ public final class StageRunner: Sendable {
 
     /// Runs the executor while renewing the lease; the executor stops at its safe points once the lease is lost,
     /// and its output is returned only while the lease is still this run's.
-    private func runLeased(_ executor: any StageExecutor, idea: IdeaRecord, job: JobRecord, attempt: Int, dir: URL, log: Logger) async throws -> StageOutput {
+    private func runLeased(_ executor: any StageExecutor, idea: IdeaRecord, job: JobRecord, attempt: Int, priority: Priority, dir: URL,
+                           log: Logger) async throws -> StageOutput {
         let onEvent = self.onEvent
         let stage = executor.stage, jobID = job.jobID
         let input = StageInput(idea: idea, jobID: jobID, attempt: attempt, workDir: dir, artifacts: artifacts,
@@ -420,7 +422,9 @@ public final class StageRunner: Sendable {
             group.addTask {
                 try await withTaskCancellationHandler {
                     try await StageSafePoint.$current.withValue(keeper) {
-                        try await ProviderGovernor.$current.withValue(self.settings.governor) { try await executor.run(input, logger: log) }
+                        try await ProviderGovernor.$current.withValue(self.settings.governor) {
+                            try await ProviderGovernor.$run.withValue(ProviderGovernor.Run(patient: priority == .high)) { try await executor.run(input, logger: log) }
+                        }
                     }
                 } onCancel: { keeper.cancel() }
             }

@@ -265,6 +265,21 @@ struct ProviderLimitsTests {
             try await patient.perform(call, hold: .seconds(5), { try await other.call() }, classify: Self.outcome)
         }
         #expect(high == 200)
+        // Waiting in the worker stops short of the stage's time limit: a wait that does not fit goes back to the
+        // queue (without spending an attempt) rather than ending in a stage timeout (which would spend one).
+        let slow = ProviderGovernor(states: MemoryProviderStates(), limits: try ProviderLimits(parsing: "p:failures=1,cooldown=600s"), owner: "w",
+                                    maxWait: .milliseconds(100), logger: testLogger())
+        let down = FakeProvider { _ in 503 }
+        _ = try? await slow.perform(call, hold: .seconds(5), { try await down.call() }, classify: Self.outcome)  // opens the circuit
+        do {
+            _ = try await ProviderGovernor.$run.withValue(.starting(patient: true, limit: .seconds(5))) {
+                try await slow.perform(call, hold: .seconds(5), { try await down.call() }, classify: Self.outcome)
+            }
+            Issue.record("a patient run waited past its stage's time")
+        } catch let f as StageFailure {
+            if case .throttled = f.kind {} else { Issue.record("\(f)") }
+        }
+        #expect(down.calls.withLock { $0 } == 1)
         // A run that has paid nothing goes back to the queue instead.
         let plain = try governor(), third = flaky()
         try await ProviderGovernor.$run.withValue(ProviderGovernor.Run(patient: false)) {

@@ -33,9 +33,16 @@ public final class ProviderGovernor: Sendable {
     /// back: a run sent back would pay again for the calls it already made, and a high-priority one would queue.
     public final class Run: Sendable {
         public let patient: Bool
+        /// Until when the run may wait in the worker: its stage's time limit, less a margin to go back in.
+        public let deadline: ContinuousClock.Instant?
         let paid = Mutex(false)
-        public init(patient: Bool) { self.patient = patient }
+        public init(patient: Bool, deadline: ContinuousClock.Instant? = nil) { self.patient = patient; self.deadline = deadline }
         public var waitsInWorker: Bool { patient || paid.withLock { $0 } }
+
+        /// A run of a stage whose time limit is `limit` (nil: none), starting now.
+        public static func starting(patient: Bool, limit: Duration?) -> Run {
+            Run(patient: patient, deadline: limit.map { ContinuousClock.now + $0 - min(.seconds(60), $0 / 10) })
+        }
     }
 
     /// The stage run the current task belongs to (installed by the runner with `current`).
@@ -62,7 +69,9 @@ public final class ProviderGovernor: Sendable {
                                      classify: (T) -> CallOutcome) async throws -> T {
         let limit = limits.limit(provider: call.provider, model: call.model)
         let stay = Self.run?.waitsInWorker ?? false
-        let deadline = ContinuousClock.now + (stay ? .seconds(86_400) : maxWait)
+        // A run that waits in the worker may do so until its stage's time is nearly spent; past that it goes back
+        // to the queue like the others (a stage timeout would spend its attempt).
+        let deadline = stay ? (Self.run?.deadline ?? ContinuousClock.now + .seconds(86_400)) : ContinuousClock.now + maxWait
         var throttled = 0
         while true {
             let (slot, probe) = try await acquire(call, limit: limit, hold: hold + .seconds(10), deadline: deadline)
@@ -89,10 +98,14 @@ public final class ProviderGovernor: Sendable {
                 count(limit.key) { $0.throttled += 1 }
                 let wait = after.flatMap { $0.pausedUntil?.timeIntervalSinceNow }.map { Duration.milliseconds(Int64(max(0, $0) * 1000)) } ?? retryAfter ?? .seconds(1)
                 logger.warning("\(limit.key) answered 429 (over its quota): the fleet pauses it for \(wait.compact) and lowers its rate to \(Int(((after?.factor ?? 1) * 100).rounded()))%")
-                if !stay && (throttled >= maxThrottledTries || ContinuousClock.now + wait > deadline) {
+                let spacing = stay && throttled >= maxThrottledTries
+                    ? Duration.milliseconds(Int64(min(30, 0.5 * pow(2, Double(throttled - maxThrottledTries))) * 1000)) : .zero
+                if (!stay && throttled >= maxThrottledTries) || ContinuousClock.now + max(wait, spacing) > deadline {
                     count(limit.key) { $0.requeued += 1 }
                     throw StageFailure.throttled("\(limit.key) answered 429 \(throttled) times; waiting \(wait.compact) for its quota", wait: wait)
                 }
+                // A run waiting in the worker spaces repeated 429s by a growing pause besides the Retry-After.
+                if spacing > .zero { try await Task.sleep(for: spacing) }
             case .failed:
                 if let after, after.circuit != .closed {
                     let wait = Duration.milliseconds(Int64(max(0, (after.openUntil ?? Date()).timeIntervalSinceNow) * 1000))
@@ -136,7 +149,13 @@ public final class ProviderGovernor: Sendable {
                 next.rev = base.rev + 1
                 let stored: Bool
                 do { stored = try await states.swapProviderState(next) } catch {
-                    try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be written: \(Redactor.shared.redact("\(error)"))", left: left)
+                    do {
+                        try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be written: \(Redactor.shared.redact("\(error)"))", left: left)
+                    } catch {
+                        // The write may have gone through although it reported an error: give the slot back.
+                        _ = await finish(limit: limit, slotID: slotID, outcome: .abandoned)
+                        throw error
+                    }
                     continue
                 }
                 guard stored else {
@@ -208,18 +227,22 @@ public final class ProviderGovernor: Sendable {
                     note(next, limit)
                     return next
                 }
-                try? await Task.sleep(for: .milliseconds(Int64.random(in: 1...8)))  // another writer came first
+                await Self.pauseEvenIfCancelled(.milliseconds(Int64.random(in: 1...8)))  // another writer came first
             } catch {
                 guard errors.failures < 5 else {
                     logger.warning("could not record the end of a \(limit.key) call (its slot frees itself when it expires): \(Redactor.shared.redact("\(error)"))")
                     return nil
                 }
-                // Not cancellable on purpose: the end of a call is recorded even when its run was stopped.
-                let pause = errors.failed()
-                try? await Task.sleep(for: .milliseconds(Int64(pause * 1000)))
+                // The end of a call is recorded even when its run was stopped.
+                await Self.pauseEvenIfCancelled(.milliseconds(Int64(errors.failed() * 1000)))
             }
         }
         return nil
+    }
+
+    /// A pause that a cancelled task still takes (an unstructured task does not inherit the cancellation).
+    static func pauseEvenIfCancelled(_ d: Duration) async {
+        await Task { try? await Task.sleep(for: d) }.value
     }
 
     private func note(_ state: ProviderState, _ limit: ProviderLimit) {

@@ -423,7 +423,9 @@ public final class StageRunner: Sendable {
                 try await withTaskCancellationHandler {
                     try await StageSafePoint.$current.withValue(keeper) {
                         try await ProviderGovernor.$current.withValue(self.settings.governor) {
-                            try await ProviderGovernor.$run.withValue(ProviderGovernor.Run(patient: priority == .high)) { try await executor.run(input, logger: log) }
+                            try await ProviderGovernor.$run.withValue(.starting(patient: priority == .high, limit: self.settings.stageTimeouts[stage])) {
+                                try await executor.run(input, logger: log)
+                            }
                         }
                     }
                 } onCancel: { keeper.cancel() }

@@ -4,7 +4,7 @@ import Shared
 /// The fleet's provider limits on MongoDB: one document per provider (or model) key in `provider_limits`,
 /// `{_id: key, rev, next_call_at, units_paid_at, slots: [{id, owner, until}], factor, paused_until, circuit,
 /// failures_in_a_row, open_until, cooldown_seconds, probe, calls, throttled_calls, failed_calls, probes, opened,
-/// updated_at}`. Every change is a compare-and-set: a `findAndModify` whose query holds the `rev` the writer read
+/// configured, updated_at}`. Every change is a compare-and-set: a `findAndModify` whose query holds the `rev` the writer read
 /// (an `insert` for the first one, refused as a duplicate if another came first). Standard commands only.
 public final class MongoProviderStates: ProviderStates {
     public let client: MongoClient
@@ -56,7 +56,7 @@ public final class MongoProviderStates: ProviderStates {
             "failures_in_a_row": .int(Int64(s.failuresInARow)), "open_until": date(s.openUntil), "cooldown_seconds": .double(s.cooldownSeconds),
             "probe": s.probe.map { .string($0) } ?? .null, "calls": .int(Int64(s.calls)), "throttled_calls": .int(Int64(s.throttledCalls)),
             "failed_calls": .int(Int64(s.failedCalls)), "probes": .int(Int64(s.probes)), "opened": .int(Int64(s.opened)),
-            "updated_at": EJSON.date(s.updatedAt),
+            "configured": s.configured.map { .string($0) } ?? .null, "updated_at": EJSON.date(s.updatedAt),
         ]
     }
 
@@ -77,6 +77,7 @@ public final class MongoProviderStates: ProviderStates {
         s.cooldownSeconds = EJSON.double(d["cooldown_seconds"]) ?? 0
         s.probe = d["probe"]?.stringValue
         s.calls = EJSON.int(d["calls"]) ?? 0; s.throttledCalls = EJSON.int(d["throttled_calls"]) ?? 0
+        s.configured = d["configured"]?.stringValue
         s.failedCalls = EJSON.int(d["failed_calls"]) ?? 0; s.probes = EJSON.int(d["probes"]) ?? 0; s.opened = EJSON.int(d["opened"]) ?? 0
         return s
     }

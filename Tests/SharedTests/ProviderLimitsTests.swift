@@ -192,7 +192,7 @@ struct ProviderLimitsTests {
         #expect(provider.calls.withLock { $0 } == 16)
         #expect(provider.maxInFlight.withLock { $0 } == 2)
         let s = try #require(try await states.providerState("p"))
-        #expect(s.slots.isEmpty && s.calls == 16)
+        #expect(s.slots.isEmpty && s.calls == 16 && s.configured == "rps=200,concurrent=2,failures=5,cooldown=5s")
     }
 
     @Test func a429IsWaitedOutInTheWorkerAndAnOpenCircuitSendsTheRunBack() async throws {

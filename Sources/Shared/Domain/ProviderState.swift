@@ -62,6 +62,9 @@ public struct ProviderState: Sendable, Hashable {
     public var failedCalls: Int = 0
     public var probes: Int = 0
     public var opened: Int = 0
+    /// The limit (`ProviderLimit.summary`) of the process that last admitted a call: processes of one fleet that
+    /// disagree notice it.
+    public var configured: String?
     public var updatedAt: Date
 
     public init(key: String, now: Date) { self.key = key; self.updatedAt = now }
@@ -147,6 +150,7 @@ public struct ProviderState: Sendable, Hashable {
         let slot = ProviderSlot(id: slotID, owner: owner, until: at.addingTimeInterval(hold.seconds))
         s.slots.append(slot)
         s.calls += 1
+        s.configured = limit.summary
         if probe {
             s.circuit = .halfOpen; s.probe = slotID; s.probes += 1
         }

@@ -25,6 +25,8 @@ public final class ProviderGovernor: Sendable {
     /// Calls of this process waiting for a slot of a key: woken as soon as a call of this process ends (calls of
     /// other processes are noticed at the next poll).
     private let wakeups = Wakeups()
+    /// Keys whose stored limit differed from this process's (warned once each).
+    private let disagreed = Mutex<Set<String>>([])
 
     @TaskLocal public static var current: ProviderGovernor?
 
@@ -140,6 +142,7 @@ public final class ProviderGovernor: Sendable {
                 try await sleep(until: mine.until.addingTimeInterval(-hold.seconds), holding: slotID, limit: limit)
                 return (slotID, current?.probe == slotID)
             }
+            if let other = current?.configured, other != limit.summary { warnDisagreement(limit, other: other) }
             let base = current ?? ProviderState(key: limit.key, now: now)
             let (granted, admission) = base.admit(call, limit: limit, owner: owner, slotID: slotID, now: now, hold: hold,
                                                   reserveAhead: min(left, .seconds(5)))
@@ -238,6 +241,12 @@ public final class ProviderGovernor: Sendable {
             }
         }
         return nil
+    }
+
+    /// Processes of one fleet must read the same limits: says so once per key when another one's differ.
+    private func warnDisagreement(_ limit: ProviderLimit, other: String) {
+        guard disagreed.withLock({ $0.insert(limit.key).inserted }) else { return }
+        logger.warning("\(limit.key): this process's limit (\(limit.summary)) differs from another process's (\(other)); give every process of the fleet the same \(ProviderLimits.variable)")
     }
 
     /// A pause that a cancelled task still takes (an unstructured task does not inherit the cancellation).

@@ -240,6 +240,11 @@ struct ProviderLimitsTests {
         #expect(openai.spendTodayUSD == 0.75 && openai.effectiveRPS == 2.5 && openai.effectiveConcurrency == 1 && openai.slotsInUse == 1)
         #expect(rows[0].circuit == "open" && rows[0].blocked?.contains("circuit open until") == true && rows[0].limits == nil)
         #expect(rows[1].effectiveConcurrency == 3 && rows[1].calls == 0 && rows[1].blocked == nil)
+        // A process without the variable (the CLI on an operator's laptop) shows the limit the workers stored.
+        var stored = ProviderState(key: "pexels", now: t0)
+        stored.configured = "rps=2,failures=5,cooldown=5s"
+        let seen = ProviderReport.rows(limits: .none, states: [stored], ideas: [], now: t0)
+        #expect(seen.first?.limits == "rps=2,failures=5,cooldown=5s" && seen.first?.effectiveRPS == 2)
     }
 
     @Test func aRunThatPaidOrIsHighPriorityWaitsInTheWorkerInsteadOfGoingBack() async throws {

@@ -42,9 +42,11 @@ public struct ProviderReport: Sendable, Encodable, Hashable {
         let byKey = Dictionary(states.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         let keys = Set(limits.limits.keys).union(byKey.keys).union(spend.keys).sorted()
         return keys.map { key in
-            let limit = limits.limits[key] ?? .unconfigured(key)
             let s = byKey[key] ?? ProviderState(key: key, now: now)
-            return ProviderReport(provider: key, limits: limits.limits[key]?.summary, effectiveRPS: s.rate(limit), effectiveConcurrency: s.concurrency(limit),
+            // This process's configuration, else the one the fleet's workers stored (the CLI may have none).
+            let configured = limits.limits[key] ?? s.configured.flatMap { try? ProviderLimits(parsing: "\(key):\($0)").limits[key] }
+            let limit = configured ?? .unconfigured(key)
+            return ProviderReport(provider: key, limits: configured?.summary, effectiveRPS: s.rate(limit), effectiveConcurrency: s.concurrency(limit),
                                   rateFactor: s.factor, slotsInUse: s.slotsInUse(now: now), circuit: s.circuit.rawValue, blocked: s.blocked(now: now),
                                   calls: s.calls, throttledCalls: s.throttledCalls, failedCalls: s.failedCalls, probes: s.probes,
                                   circuitOpened: s.opened, spendTodayUSD: spend[key] ?? 0)

@@ -16,7 +16,7 @@ struct TwinJobTests {
         let events = EventLog()
         let runners = ["worker-a", "worker-b"].map { id in
             StageRunner(queue: h.queue, store: h.store, artifacts: h.artifacts, executors: executors,
-                        settings: RunnerSettings(workerID: id, retry: h.retry, leaseDuration: .seconds(5), workRoot: temporaryDirectory("work")),
+                        settings: RunnerSettings(workerID: id, retry: h.retry, leaseDuration: .seconds(20), workRoot: temporaryDirectory("work")),
                         logger: testLogger(), onEvent: { events.record($0) })
         }
         for r in runners { h.start(concurrency: 2, runner: r) }

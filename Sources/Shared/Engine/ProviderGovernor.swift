@@ -25,6 +25,8 @@ public final class ProviderGovernor: Sendable {
     /// Calls of this process waiting for a slot of a key: woken as soon as a call of this process ends (calls of
     /// other processes are noticed at the next poll).
     private let wakeups = Wakeups()
+    /// One store conversation per key at a time in this process.
+    private let keyLock = KeyLock()
     /// Keys whose stored limit differed from this process's (warned once each).
     private let disagreed = Mutex<Set<String>>([])
 
@@ -129,52 +131,71 @@ public final class ProviderGovernor: Sendable {
         var backoff = Backoff(first: .milliseconds(100), cap: .seconds(2))
         while true {
             try await StageSafePoint.check()
-            let now = Date()
             let left = deadline - ContinuousClock.now
-            let current: ProviderState?
-            do { current = try await states.providerState(limit.key) } catch {
-                // The shared state cannot be read: calls wait (never past the limits unseen) until it comes back.
-                try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be read: \(Redactor.shared.redact("\(error)"))", left: left)
-                continue
-            }
-            if let mine = current?.slots.first(where: { $0.id == slotID }) {
-                // A write reported as failed went through: the slot is this call's already.
-                try await sleep(until: mine.until.addingTimeInterval(-hold.seconds), holding: slotID, limit: limit)
-                return (slotID, current?.probe == slotID)
-            }
-            if let other = current?.configured, other != limit.summary { warnDisagreement(limit, other: other) }
-            let base = current ?? ProviderState(key: limit.key, now: now)
-            let (granted, admission) = base.admit(call, limit: limit, owner: owner, slotID: slotID, now: now, hold: hold,
-                                                  reserveAhead: min(left, .seconds(5)))
-            switch admission {
-            case .granted(_, let at, let probe):
-                var next = granted!
-                next.rev = base.rev + 1
-                let stored: Bool
-                do { stored = try await states.swapProviderState(next) } catch {
-                    do {
-                        try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be written: \(Redactor.shared.redact("\(error)"))", left: left)
-                    } catch {
-                        // The write may have gone through although it reported an error: give the slot back.
-                        _ = await finish(limit: limit, slotID: slotID, outcome: .abandoned)
-                        throw error
-                    }
-                    continue
-                }
-                guard stored else {
-                    // Another worker changed it first: decide again on its state, a moment later so that the
-                    // workers that collided do not collide again.
-                    try await Task.sleep(for: .milliseconds(Int64.random(in: 1...8)))
-                    continue
-                }
-                note(next, limit)
+            // One conversation with the store per key at a time in this process: its calls do not collide with
+            // each other, only with other processes'.
+            await keyLock.lock(limit.key)
+            let step = await decide(call, limit: limit, slotID: slotID, hold: hold, left: left)
+            keyLock.unlock(limit.key)
+            switch step {
+            case .granted(let at, let probe):
                 if probe { logger.notice("\(limit.key): circuit half-open; this call probes the provider") }
                 try await sleep(until: at, holding: slotID, limit: limit)
                 return (slotID, probe)
-            case .wait(let until, let poll, let reason):
-                if let current { note(current, limit) }
+            case .collided:
+                // Another process changed it first: decide again, a moment later so that they do not collide again.
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 5...25)))
+            case .unreadable(let error):
+                // The shared state cannot be read: calls wait (never past the limits unseen) until it comes back.
+                try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be read: \(Redactor.shared.redact("\(error)"))", left: left)
+            case .unwritten(let error):
+                do {
+                    try await pause(backoff.failed(), orThrottle: "the provider limits of \(limit.key) cannot be written: \(Redactor.shared.redact("\(error)"))", left: left)
+                } catch {
+                    // The write may have gone through although it reported an error: give the slot back.
+                    _ = await finish(limit: limit, slotID: slotID, outcome: .abandoned)
+                    throw error
+                }
+            case .wait(let until, let poll, let reason, let now):
                 try await wait(until: until, poll: poll, reason: reason, key: limit.key, now: now, left: left)
             }
+        }
+    }
+
+    /// What one look at the shared state decided.
+    enum Step {
+        case granted(at: Date, probe: Bool)
+        case collided
+        case unreadable(any Error)
+        case unwritten(any Error)
+        case wait(until: Date, poll: Bool, reason: String, now: Date)
+    }
+
+    /// Reads the key's state, decides, and stores the grant (compare-and-set).
+    private func decide(_ call: ProviderCall, limit: ProviderLimit, slotID: String, hold: Duration, left: Duration) async -> Step {
+        let now = Date()
+        let current: ProviderState?
+        do { current = try await states.providerState(limit.key) } catch { return .unreadable(error) }
+        if let mine = current?.slots.first(where: { $0.id == slotID }) {
+            // A write reported as failed went through: the slot is this call's already.
+            return .granted(at: mine.until.addingTimeInterval(-hold.seconds), probe: current?.probe == slotID)
+        }
+        if let other = current?.configured, other != limit.summary { warnDisagreement(limit, other: other) }
+        let base = current ?? ProviderState(key: limit.key, now: now)
+        let (granted, admission) = base.admit(call, limit: limit, owner: owner, slotID: slotID, now: now, hold: hold,
+                                              reserveAhead: min(left, .seconds(5)))
+        switch admission {
+        case .granted(_, let at, let probe):
+            var next = granted!
+            next.rev = base.rev + 1
+            do {
+                guard try await states.swapProviderState(next) else { return .collided }
+            } catch { return .unwritten(error) }
+            note(next, limit)
+            return .granted(at: at, probe: probe)
+        case .wait(let until, let poll, let reason):
+            if let current { note(current, limit) }
+            return .wait(until: until, poll: poll, reason: reason, now: now)
         }
     }
 
@@ -230,7 +251,7 @@ public final class ProviderGovernor: Sendable {
                     note(next, limit)
                     return next
                 }
-                await Self.pauseEvenIfCancelled(.milliseconds(Int64.random(in: 1...8)))  // another writer came first
+                await Self.pauseEvenIfCancelled(.milliseconds(Int64.random(in: 2...10)))  // another writer came first
             } catch {
                 guard errors.failures < 5 else {
                     logger.warning("could not record the end of a \(limit.key) call (its slot frees itself when it expires): \(Redactor.shared.redact("\(error)"))")
@@ -310,5 +331,31 @@ final class Wakeups: Sendable {
 
     private func resume(_ key: String, _ id: UUID) {
         if let c = waiting.withLock({ $0[key]?.removeValue(forKey: id) }) { c.resume() }
+    }
+}
+
+/// A lock per key for async code: `lock` waits its turn (first come, first served), `unlock` hands the key to the
+/// next waiter. Held only around one read and one write of the store.
+final class KeyLock: Sendable {
+    private let state = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
+
+    func lock(_ key: String) async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let free = state.withLock { s -> Bool in
+                guard var queue = s[key] else { s[key] = []; return true }  // present: held; its array: the waiters
+                queue.append(c); s[key] = queue
+                return false
+            }
+            if free { c.resume() }
+        }
+    }
+
+    func unlock(_ key: String) {
+        let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
+            guard var queue = s[key], !queue.isEmpty else { s[key] = nil; return nil }
+            let n = queue.removeFirst(); s[key] = queue
+            return n  // still held: handed to the next
+        }
+        next?.resume()
     }
 }

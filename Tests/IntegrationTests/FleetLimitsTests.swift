@@ -165,9 +165,9 @@ struct FleetLimitsTests {
 }
 
 /// Classes of service on the real broker: a high-priority job among 300 bulk ones is served at the next free slot of
-/// each stage, whatever the bulk backlog (counted in stage runs, not seconds).
-@Suite("Priorities on RabbitMQ", .enabled(if: TestServices.available), .serialized)
-struct PriorityQueueTests {
+/// each stage, whatever the bulk backlog (counted in stage runs, not seconds). Part of the fleet suite, which
+/// `scripts/test` runs on its own: 1200 stage runs load the machine.
+extension FleetLimitsTests {
     @Test func aHighPriorityJobOvertakesThreeHundredBulkOnes() async throws {
         let queue = try TestServices.rabbitQueue()
         try await queue.declareTopology()
@@ -228,5 +228,10 @@ struct PriorityQueueTests {
         await source.stop()
         try? await queue.deleteTopology()
         await queue.close()
+    }
+
+    /// The ProviderStates contract's shared concurrency on MongoDB (its polling loads the server: here, alone).
+    @Test func twoGovernorsShareOneMongoStore() async throws {
+        try await ProviderStatesContract.sharedConcurrency(MongoProviderStates(client: try MongoClient(uri: TestServices.freshMongoURI())))
     }
 }

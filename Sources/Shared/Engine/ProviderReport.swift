@@ -24,6 +24,11 @@ public struct ProviderReport: Sendable, Encodable, Hashable {
         case circuitOpened = "circuit_opened", spendTodayUSD = "spend_today_usd"
     }
 
+    /// Midnight (UTC) of the day of `now`: where "today" starts for the spend.
+    static func startOfDay(_ now: Date) -> Date {
+        Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+    }
+
     /// The provider whose quota a ledger entry was paid under: `openai:gpt-4o-mini`, `openai-tts` and
     /// `images:gpt-image-1` are OpenAI's; `anthropic:…` Anthropic's; other names as they are.
     public static func key(ofLedger provider: String) -> String {
@@ -36,7 +41,7 @@ public struct ProviderReport: Sendable, Encodable, Hashable {
 
     /// One row per provider key that is configured, has shared state, or spent today.
     public static func rows(limits: ProviderLimits, states: [ProviderState], ideas: [IdeaRecord], now: Date) -> [ProviderReport] {
-        let startOfDay = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        let startOfDay = Self.startOfDay(now)
         var spend: [String: Double] = [:]
         for idea in ideas { for c in idea.costs where c.at >= startOfDay && c.costUSD > 0 { spend[key(ofLedger: c.provider), default: 0] += c.costUSD } }
         let byKey = Dictionary(states.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
@@ -56,7 +61,7 @@ public struct ProviderReport: Sendable, Encodable, Hashable {
     /// The ideas whose ledgers may hold today's spend: those updated today, newest first, read by pages (at most
     /// `cap` ideas).
     public static func ideasUpdatedToday(in store: any JobStore, now: Date, cap: Int = 20_000) async throws -> [IdeaRecord] {
-        let startOfDay = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
+        let startOfDay = Self.startOfDay(now)
         var out: [IdeaRecord] = [], cursor: IdeaQuery.Cursor?, read = 0
         while read < cap {
             let page = try await store.ideas(IdeaQuery(after: cursor, limit: 500))

@@ -84,7 +84,7 @@ extension WorkerProcessTests {
         #expect(takenOver, "the second worker should hold the lease")
 
         kill(first.process.processIdentifier, SIGCONT)
-        let noticed = await eventually(timeout: .seconds(5)) { first.output.contains("lost the lease on video") }
+        let noticed = await eventually(timeout: .seconds(10)) { first.output.contains("lost the lease on video") }
         #expect(noticed, "the first worker must notice within seconds:\n\(first.output.suffix(2000))")
         // It no longer renders: next to no CPU from now on (a render takes a core or more).
         let cpu = Self.cpuSeconds(first.process.processIdentifier)

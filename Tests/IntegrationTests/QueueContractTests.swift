@@ -9,7 +9,7 @@ enum QueueContract {
     static let codec = JobMessageCodec()
 
     /// The next delivery, or nil after `timeout`.
-    static func next(_ source: any DeliverySource, timeout: Duration = .seconds(5)) async throws -> Delivery? {
+    static func next(_ source: any DeliverySource, timeout: Duration = .seconds(20)) async throws -> Delivery? {
         try await withThrowingTaskGroup(of: Delivery?.self) { group in
             group.addTask { try await source.next() }
             group.addTask { try await Task.sleep(for: timeout); return nil }
@@ -40,7 +40,7 @@ enum QueueContract {
         let sent = ContinuousClock.now
         try await queue.publishDelayed(m, stage: .video, delay: delay)
         let source = try await queue.consume(stages: [.video], prefetch: 1)
-        let d = try #require(try await next(source, timeout: .seconds(10)))
+        let d = try #require(try await next(source, timeout: .seconds(30)))
         let waited = ContinuousClock.now - sent
         #expect(waited >= delay * 0.8, "came back after \(waited), before its delay \(delay)")
         #expect(d.queueStage == .video)
@@ -75,14 +75,22 @@ enum QueueContract {
         try await queue.publish(JobMessage(jobID: "job_q4", ideaID: "idea_q4", stage: .script), to: .script)
         let source = try await queue.consume(stages: [.script], prefetch: 1)
         var deliveries = 0
-        while let d = try await next(source, timeout: .seconds(3)) {
+        // The expected deliveries may be slow on a loaded machine (a consumer's connection, a quorum queue's
+        // redelivery); only the one that must not come gets a short wait.
+        while let d = try await next(source, timeout: deliveries <= deliveryLimit ? .seconds(30) : .seconds(3)) {
             deliveries += 1
             if deliveries > 1 { #expect(d.redelivered || d.deliveryCount > 0) }
             await source.abandon(d)
             if deliveries > deliveryLimit + 3 { break }
         }
         #expect(deliveries == deliveryLimit + 1, "a message is delivered once plus \(deliveryLimit) redeliveries")
-        let parked = try await queue.parked(stage: .script, limit: 10)
+        // Dead-lettering to the parking queue is asynchronous in the broker.
+        let deadline = ContinuousClock.now + .seconds(30)
+        var parked = try await queue.parked(stage: .script, limit: 10)
+        while parked.isEmpty && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(200))
+            parked = try await queue.parked(stage: .script, limit: 10)
+        }
         #expect(parked.count == 1)
         #expect(parked.first?.reasonKind == "delivery_limit")
     }

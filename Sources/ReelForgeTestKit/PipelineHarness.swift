@@ -74,7 +74,7 @@ public struct PipelineRun: Sendable {
     public var artifacts: DirectoryArtifactStore
 
     public static func run(idea text: String, seconds: Int = 30, real: [any StageExecutor], retry: RetryPolicy,
-                           events: EventLog = EventLog(), timeout: Duration = .seconds(30)) async throws -> PipelineRun {
+                           events: EventLog = EventLog(), timeout: Duration = .seconds(120)) async throws -> PipelineRun {
         let queue = MemoryWorkQueue(), store = RecordJobStore.memory()
         let artifacts = try DirectoryArtifactStore(root: temporaryDirectory("artifacts"))
         let replaced = Set(real.map(\.stage))

@@ -68,26 +68,32 @@ public func temporaryDirectory(_ name: String = "reelforge-test") -> URL {
     return url
 }
 
-/// Runs a program to its end on a thread of its own (never blocking Swift's cooperative pool, which the
-/// parallel tests share) and returns what it wrote to standard output, and its exit status.
-/// Runs a program to its end; its standard error is dropped unless `withErrors` (then it joins the output).
+/// Runs a blocking call on a thread of its own. Swift's cooperative pool has as many threads as cores (two on the
+/// CI machine) and every parallel test shares it: one blocking wait there stalls the timing of all the others.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { c in Thread.detachNewThread { c.resume(returning: body()) } }
+}
+
+/// `offThePool` for a call that throws.
+public func offThePoolThrowing<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { c in Thread.detachNewThread { c.resume(with: Result { try body() }) } }
+}
+
+/// Runs a program to its end off the cooperative pool and returns what it wrote to standard output, and its exit
+/// status; its standard error is dropped unless `withErrors` (then it joins the output).
 public func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
                        withErrors: Bool = false) async throws -> (output: Data, status: Int32) {
-    try await withCheckedThrowingContinuation { (cont: CheckedContinuation<(output: Data, status: Int32), Error>) in
-        DispatchQueue.global().async {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: path)
-            p.arguments = arguments
-            if let environment { p.environment = environment }
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            p.standardError = withErrors ? pipe : FileHandle.nullDevice
-            do {
-                try p.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                p.waitUntilExit()
-                cont.resume(returning: (data, p.terminationStatus))
-            } catch { cont.resume(throwing: error) }
-        }
+    try await offThePoolThrowing {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments
+        if let environment { p.environment = environment }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = withErrors ? pipe : FileHandle.nullDevice
+        try p.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (data, p.terminationStatus)
     }
 }

@@ -79,20 +79,12 @@ struct ConfigTests {
 
     /// The rooms hold at link time: the ScriptWorker carries no ffmpeg, MagickWand or espeak-ng; the AudioWorker no
     /// MagickWand. (Read from the built executables' dynamic sections.)
-    @Test func workersLinkOnlyTheirStagesLibraries() throws {
-        func needed(_ name: String) throws -> String {
+    @Test func workersLinkOnlyTheirStagesLibraries() async throws {
+        func needed(_ name: String) async throws -> String {
             let path = TestServices.binDir.appendingPathComponent(name).path
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/ldd")
-            p.arguments = [path]
-            let out = Pipe()
-            p.standardOutput = out
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return text
+            return String(decoding: try await runProgram("/usr/bin/ldd", [path]).output, as: UTF8.self)
         }
-        let script = try needed("ScriptWorker"), audio = try needed("AudioWorker"), video = try needed("VideoWorker")
+        let script = try await needed("ScriptWorker"), audio = try await needed("AudioWorker"), video = try await needed("VideoWorker")
         for lib in ["libavcodec", "libavformat", "libMagickWand", "libespeak-ng", "libfontconfig"] { #expect(!script.contains(lib), "\(lib)") }
         #expect(script.contains("librabbitmq") && script.contains("libmongoc"))
         #expect(audio.contains("libespeak-ng") && audio.contains("libavcodec") && !audio.contains("libMagickWand"))

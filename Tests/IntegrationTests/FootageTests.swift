@@ -92,15 +92,9 @@ struct FootageTests {
     }
 
     /// The colours of the video's top half, every half second, with runs of the same colour merged.
-    static func colours(of video: URL) throws -> [String] {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-v", "error", "-i", video.path, "-vf", "fps=2,crop=iw:ih/2:0:0,scale=1:1", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-        let out = Pipe()
-        p.standardOutput = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
+    static func colours(of video: URL) async throws -> [String] {
+        let data = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-i", video.path, "-vf", "fps=2,crop=iw:ih/2:0:0,scale=1:1",
+                                                            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]).output
         var names: [String] = []
         for i in stride(from: 0, to: data.count - 2, by: 3) {
             let (r, g, b) = (Int(data[i]), Int(data[i + 1]), Int(data[i + 2]))
@@ -123,7 +117,7 @@ struct FootageTests {
         // Portrait clips first, each used once, in the provider's order: 11, 12, 13, then the landscape 10.
         #expect(plan.items.map(\.sourceID) == Array(["11", "12", "13", "10"].prefix(paragraphs)))
         #expect(plan.items.map(\.paragraph) == Array(0..<paragraphs))
-        let seen = try Self.colours(of: try await h.file(idea, RenderedVideo.mp4.name)).filter { $0 != "other" }
+        let seen = try await Self.colours(of: try await h.file(idea, RenderedVideo.mp4.name)).filter { $0 != "other" }
         #expect(seen == Array(["red", "green", "blue"].prefix(min(3, paragraphs))), "the frames show the clips in order: \(seen)")
         let credits = try String(contentsOf: try await h.file(idea, RenderedVideo.credits.name), encoding: .utf8)
         for item in plan.items {
@@ -211,14 +205,11 @@ struct FootageTests {
         let video = URL(fileURLWithPath: try #require(summary["video"]?.stringValue))
         let probe = try MediaProbe(url: video)
         #expect(probe.video?.width == 1080 && probe.video?.height == 1920)
-        #expect(try Self.colours(of: video).filter { $0 != "other" } == ["red", "green"])
+        #expect(try await Self.colours(of: video).filter { $0 != "other" } == ["red", "green"])
         // The captions are drawn over the footage: white text in the lower part of a frame at 1 s.
         let frame = dir.appendingPathComponent("frame.rgb")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/ffmpeg")
-        p.arguments = ["-v", "error", "-y", "-ss", "1", "-i", video.path, "-frames:v", "1", "-vf", "crop=iw:ih/4:0:3*ih/4",
-                       "-f", "rawvideo", "-pix_fmt", "rgb24", frame.path]
-        try p.run(); p.waitUntilExit()
+        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-ss", "1", "-i", video.path, "-frames:v", "1",
+                                                     "-vf", "crop=iw:ih/4:0:3*ih/4", "-f", "rawvideo", "-pix_fmt", "rgb24", frame.path])
         let pixels = try Data(contentsOf: frame)
         var white = 0, red = 0
         for i in stride(from: 0, to: pixels.count - 2, by: 3) {

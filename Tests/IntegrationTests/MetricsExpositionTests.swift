@@ -62,13 +62,13 @@ struct MetricsExpositionTests {
         let serving = Task { try await server.run() }
         defer { serving.cancel() }
         let port = try await server.port()
-        let before = Self.parse(try #require(await probeOffThePool(port, "/metrics", timeout: .seconds(20))).body)
+        let before = Self.parse(try #require(await probe(port, "/metrics", timeout: .seconds(20))).body)
         #expect(before.samples["reelforge_stage_processed_total{stage=\"audio\"}"] == 0)
         #expect(before.types["reelforge_stage_duration_seconds"] == "histogram")
 
         pipeline.executor(.audio).failNext([.transient("the speech service is busy")])
         try await pipeline.runOneJob()
-        let answer = try #require(await probeOffThePool(port, "/metrics", timeout: .seconds(20)))
+        let answer = try #require(await probe(port, "/metrics", timeout: .seconds(20)))
         #expect(answer.status == 200)
         let after = Self.parse(answer.body)
         try Self.checkAgainstTheList(after)
@@ -137,13 +137,5 @@ struct MeteredPipeline {
             try await governor.perform(ProviderCall(provider: "counting"), hold: .seconds(5), { 429 },
                                        classify: { _ in .throttled(retryAfter: .milliseconds(50)) })
         }
-    }
-}
-
-/// `probe` on a thread of its own: it blocks while it waits, and the server it asks answers on the cooperative
-/// pool (two threads here), which a blocking wait on that pool would starve.
-func probeOffThePool(_ port: Int, _ path: String, timeout: Duration) async -> (status: Int, body: String)? {
-    await withCheckedContinuation { c in
-        Thread.detachNewThread { c.resume(returning: probe(port, path, timeout: timeout)) }
     }
 }

@@ -167,7 +167,9 @@ struct PipelineScenarioTests {
 
     @Test(arguments: Backend.usable)
     func duplicateDeliveriesDoNotRunAStageTwice(_ backend: Backend) async throws {
-        let h = try await backend.harness().prepared()
+        // A lease that outlives any stall of a loaded machine: an expired lease lets another delivery run the stage
+        // again by design (at-least-once), which is not what this test is about.
+        let h = try await backend.harness(leaseSeconds: 60).prepared()
         let s = try await h.operations.submit(idea: "why the moon has phases")
         for _ in 0..<3 { try await h.queue.publish(JobMessage(jobID: s.jobID, ideaID: s.ideaID, stage: .script), to: .script) }
         h.start(concurrency: 4)

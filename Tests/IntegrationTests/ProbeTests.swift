@@ -6,7 +6,7 @@ import Glibc
 #endif
 
 /// A raw TCP client for the probes port: what a load balancer, a port scanner or a slow client does.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {  // its descriptor only; one test uses it at a time
     let fd: Int32
 
     init(port: Int) throws {
@@ -19,8 +19,11 @@ final class RawConnection {
         _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Reads until the peer closes or `timeout` passes. Nil when nothing came back before the timeout.
-    func readToEnd(timeout: Duration) -> String? {
+    /// Reads until the peer closes or `timeout` passes, off the cooperative pool. Nil when nothing came back
+    /// before the timeout.
+    func readToEnd(timeout: Duration) async -> String? { await offThePool { self.readToEndBlocking(timeout: timeout) } }
+
+    private func readToEndBlocking(timeout: Duration) -> String? {
         let deadline = ContinuousClock.now + timeout
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -75,11 +78,11 @@ struct ProbeTestError: Error, CustomStringConvertible {
 }
 
 /// One HTTP/1.1 GET; its status line and body, or nil when no full answer came within `timeout`.
-func probe(_ port: Int, _ path: String, timeout: Duration = .seconds(1)) -> (status: Int, body: String)? {
+func probe(_ port: Int, _ path: String, timeout: Duration = .seconds(1)) async -> (status: Int, body: String)? {
     guard let c = try? RawConnection(port: port) else { return nil }
     defer { c.close() }
     c.send("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-    guard let answer = c.readToEnd(timeout: timeout), let split = answer.range(of: "\r\n\r\n") else { return nil }
+    guard let answer = await c.readToEnd(timeout: timeout), let split = answer.range(of: "\r\n\r\n") else { return nil }
     let status = Int(answer.split(separator: " ").dropFirst().first ?? "") ?? 0
     return (status, String(answer[split.upperBound...]))
 }
@@ -117,7 +120,7 @@ struct ProbeTests {
         }
         try await Task.sleep(for: .milliseconds(500))
         #expect(worker.process.isRunning, "the worker died: status \(worker.process.terminationStatus)\n\(worker.output)")
-        let answer = probe(port, "/healthz")
+        let answer = await probe(port, "/healthz")
         #expect(answer?.status == 200 && answer?.body == "ok\n")
         #expect(await worker.terminate() == 0)
     }
@@ -159,12 +162,13 @@ struct ProbeTests {
         for round in 0..<5 {
             for c in held.enumerated() where c.offset % 2 == 0 { c.element.send("s") }  // trickling, slowloris-style
             let started = ContinuousClock.now
-            let answer = probe(port, round % 2 == 0 ? "/healthz" : "/metrics", timeout: .seconds(1))
-            #expect(answer?.status == 200, "probe \(round) got no answer within 1 s (\(ContinuousClock.now - started))")
+            let answer = await probe(port, round % 2 == 0 ? "/healthz" : "/metrics", timeout: .seconds(3))
+            #expect(answer?.status == 200, "probe \(round) got no answer within 3 s, under the 5 s idle deadline that would free a blocked server (\(ContinuousClock.now - started))")
             try await Task.sleep(for: .milliseconds(200))
         }
         // Per-connection deadlines: the server closes the idle and the never-finished connections by itself.
-        let closed = held.filter { ($0.readToEnd(timeout: .seconds(10)) ?? "unanswered") == "" }.count
+        var closed = 0
+        for c in held where (await c.readToEnd(timeout: .seconds(10)) ?? "unanswered") == "" { closed += 1 }
         #expect(closed == held.count, "\(held.count - closed) of \(held.count) connections were still open after the deadline")
         held.forEach { $0.close() }
         #expect(worker.process.isRunning)
@@ -180,7 +184,8 @@ struct ProbeTests {
         let (second, secondPort) = try await startWorker(defaults, unsetting: ["REELFORGE_HTTP_PORT"])
         #expect(firstPort != 9090 && secondPort != 9090 && firstPort != secondPort)
         #expect(first.output.contains("port 9090 is in use"))
-        #expect(probe(firstPort, "/healthz")?.body == "ok\n" && probe(secondPort, "/healthz")?.body == "ok\n")
+        let firstAnswer = await probe(firstPort, "/healthz"), secondAnswer = await probe(secondPort, "/healthz")
+        #expect(firstAnswer?.body == "ok\n" && secondAnswer?.body == "ok\n")
 
         var fixed = env
         fixed["REELFORGE_HTTP_PORT"] = String(firstPort)
@@ -207,21 +212,21 @@ struct ProbeTests {
         e["AMQP_URL"] = services.amqpURL
         e["MONGODB_URI"] = services.mongoURI
         let (worker, port) = try await startWorker(e)
-        func readyz() -> (status: Int, body: String)? { probe(port, "/readyz", timeout: .seconds(3)) }
-        #expect(await eventually(timeout: .seconds(60)) { readyz()?.status == 200 }, "\(worker.output)")
+        func readyz() async -> (status: Int, body: String)? { await probe(port, "/readyz", timeout: .seconds(3)) }
+        #expect(await eventually(timeout: .seconds(60)) { await readyz()?.status == 200 }, "\(worker.output)")
 
         _ = try await services.run("stop-mongo")
-        #expect(await eventually(timeout: .seconds(15)) { readyz()?.status == 503 })
-        #expect(readyz()?.body.contains("MongoDB unreachable") == true)
-        #expect(probe(port, "/healthz")?.status == 200, "liveness does not depend on the backends")
+        #expect(await eventually(timeout: .seconds(15)) { await readyz()?.status == 503 })
+        #expect(await readyz()?.body.contains("MongoDB unreachable") == true)
+        #expect(await probe(port, "/healthz")?.status == 200, "liveness does not depend on the backends")
         _ = try await services.run("start-mongo")
-        #expect(await eventually(timeout: .seconds(30)) { readyz()?.status == 200 })
+        #expect(await eventually(timeout: .seconds(30)) { await readyz()?.status == 200 })
 
         _ = try await services.run("stop-rabbit")
-        #expect(await eventually(timeout: .seconds(15)) { readyz()?.status == 503 })
-        #expect(readyz()?.body.contains("RabbitMQ unreachable") == true)
+        #expect(await eventually(timeout: .seconds(15)) { await readyz()?.status == 503 })
+        #expect(await readyz()?.body.contains("RabbitMQ unreachable") == true)
         _ = try await services.run("start-rabbit")
-        #expect(await eventually(timeout: .seconds(60)) { readyz()?.status == 200 }, "\(worker.output.suffix(3000))")
+        #expect(await eventually(timeout: .seconds(60)) { await readyz()?.status == 200 }, "\(worker.output.suffix(3000))")
         #expect(await worker.terminate() == 0)
     }
 }

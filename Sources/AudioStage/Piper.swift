@@ -129,6 +129,23 @@ public struct PiperSynthesizer: SpeechSynthesizer {
         return out
     }
 
+    /// Word times where the voice pauses, from the sound: the durations count the silent part of some sounds
+    /// (the closure of a final "t" before a comma, of a "b" after it) as the word's, which would hide a pause
+    /// from the captions. A word ends at its last sound within its durations; a word after a silence of
+    /// `WordTiming.pause` or more starts at its first sound, when its durations started it inside that silence.
+    static func timeAroundPauses(_ timed: inout [WordTiming], durations: [(start: Double, end: Double)?], pcm: PCM) {
+        for i in timed.indices {
+            guard let span = durations[i], span.end > span.start else { continue }
+            let heard = pcm.lastSound(from: timed[i].start, to: span.end)
+            timed[i].end = max(min(heard, span.end), min(timed[i].start + 0.05, span.end))
+        }
+        for i in timed.indices.dropFirst() where timed[i].start - timed[i - 1].end < WordTiming.pause {
+            let limit = i + 1 < timed.count ? min(timed[i].end, timed[i + 1].start) : timed[i].end
+            guard let heard = pcm.firstSound(from: timed[i].start, to: limit) else { continue }
+            if heard - timed[i - 1].end >= WordTiming.pause { timed[i].start = heard }
+        }
+    }
+
     public func speak(_ text: String, language: String, workDir: URL) async throws -> SpeechPiece {
         var samples: [Float] = [], words: [String] = [], spans: [(start: Double, end: Double)?] = []
         let sampleRate = try await voice.sampleRate()
@@ -162,8 +179,9 @@ public struct PiperSynthesizer: SpeechSynthesizer {
         return try await AudioStageExecutor.signal.run {
             let s16 = said.map { Int16(max(-1, min(1, $0)) * 32767) }
             var timed = EspeakEngine.timings(words: names, starts: found.map { $0?.start }, samples: s16, sampleRate: sampleRate)
-            for i in timed.indices { if let span = found[i], span.end > span.start { timed[i].end = span.end } }
-            return SpeechPiece(pcm: PCM.from(said, rate: sampleRate), words: timed)
+            let pcm = PCM.from(said, rate: sampleRate)
+            Self.timeAroundPauses(&timed, durations: found, pcm: pcm)
+            return SpeechPiece(pcm: pcm, words: timed)
         }
     }
 }

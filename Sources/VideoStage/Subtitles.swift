@@ -24,7 +24,7 @@ public struct TimedCue: Codable, Sendable, Hashable {
 public enum SubtitleTiming {
     /// A pause in the speech this long or longer between two words of one cue splits the cue there: the caption
     /// changes when the voice stops, not a moment later.
-    public static let pauseSplit = 0.3
+    public static let pauseSplit = WordTiming.pause
     /// How long a cue stays up after its last word when the next one does not start sooner.
     public static let linger = 0.3
 

@@ -3,6 +3,7 @@ import Foundation
 import ReelForgeTestKit
 import Shared
 import Testing
+import VideoStage
 
 /// The offline English voice (Piper through sherpa-onnx, installed by scripts/install): its word timings against
 /// piper-tts's own phoneme alignments of the same text (scripts/piper-reference, .venv), and its audio.
@@ -67,5 +68,28 @@ struct PiperVoiceTests {
         }
         let perSecond = Double(piece.words.count) / piece.pcm.duration
         #expect((2.5...4).contains(perSecond), "\(perSecond) words/s")
+    }
+
+    /// Every pause in the audio (10 ms RMS windows under -40 dBFS, 0.33 s or longer) is a gap of at least the
+    /// subtitles' pause rule between two words' timings, so the captions can change where the voice stops: a word
+    /// ends at its last sound, not where the voice's durations end it (a final "t" is silent before its release).
+    /// Said several times with the duration noise the product uses, so the pauses vary.
+    @Test func everyPauseInTheAudioIsAGapBetweenWords() async throws {
+        let noisy = PiperVoice(folder: URL(fileURLWithPath: OfflineVoices.defaultPiperVoice), threads: 1)
+        let text = "Once you notice it, you start seeing it everywhere. At first, the pattern looks random, but it is not. Look closely, and you will find it in shells, in flowers, and in storms."
+        var misses: [String] = [], pauses = 0
+        for round in 0..<4 {
+            let piece = try await PiperSynthesizer(voice: noisy).speak(text, language: "en", workDir: temporaryDirectory("piper"))
+            let silence = SpeechSilence(samples: piece.pcm.samples, rate: PCM.rate, minimum: SubtitleTiming.pauseSplit + 0.03)
+            pauses += silence.pauses.count
+            for p in silence.pauses {
+                let gap = zip(piece.words, piece.words.dropFirst()).first { a, b in a.end < p.end && b.start > p.start }
+                if let (a, b) = gap, b.start - a.end >= SubtitleTiming.pauseSplit { continue }
+                let words = gap.map { "\($0.0.word) \($0.0.start)-\($0.0.end), \($0.1.word) \($0.1.start)-\($0.1.end)" } ?? "no gap"
+                misses.append("round \(round): pause \(p.start)-\(p.end) s; \(words)")
+            }
+        }
+        #expect(pauses >= 4 * 4, "the full stops and most commas are heard as pauses")
+        #expect(misses.isEmpty, "\(misses.joined(separator: "\n"))")
     }
 }

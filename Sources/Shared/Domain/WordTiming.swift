@@ -7,6 +7,10 @@ public struct WordTiming: Codable, Sendable, Hashable {
     public var end: Double
     public init(word: String, start: Double, end: Double) { self.word = word; self.start = start; self.end = end }
 
+    /// A silence between two words this long or longer is a pause: the subtitles change there, so the voices time
+    /// the words around one from the sound itself.
+    public static let pause = 0.3
+
     /// The longest narration a timings file may describe (a day: far over any video, far under what overflows
     /// when seconds become frames or milliseconds).
     public static let maxSeconds = 86_400.0

@@ -100,6 +100,15 @@ struct CaptionSyncTests {
         #expect(timed.start > 0 && timed.start < with.pcm.duration)
     }
 
+    /// espeak-ng's pauses are gaps between its words' timings too, in both languages.
+    @Test(arguments: [("en", "Once you notice it, you start seeing it everywhere. At first, the pattern looks random, but it is not. Look closely, and you will find it in shells, in flowers, and in storms."),
+                      ("fr", "Une fois qu'on le remarque, on le voit partout. Au début, le motif semble aléatoire, mais il ne l'est pas. Regardez bien, et vous le trouverez dans les coquillages, les fleurs et les tempêtes.")])
+    func everyEspeakPauseIsAGapBetweenWords(_ language: String, _ text: String) async throws {
+        let found = PauseGaps.misses(try await EspeakSynthesizer().speak(text, language: language, workDir: temporaryDirectory("espeak")))
+        #expect(found.pauses >= 2, "the full stops are heard as pauses")
+        #expect(found.misses.isEmpty, "\(found.misses.joined(separator: "\n"))")
+    }
+
     /// Whatever words a voice returns (dropped, merged, split, cut short, a stray one), every word of the text is
     /// shown, in order, and the cues keep to the speech around them.
     @Test func everyWordIsShownWhateverTheVoiceReturned() {

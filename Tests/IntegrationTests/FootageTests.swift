@@ -70,7 +70,7 @@ struct FootageTests {
             let serving = Task { try await runner.serve(stages: Stage.allCases, concurrency: 1) }
             defer { serving.cancel() }
             let s = try await Operations(queue: queue, store: store, maxRetries: 3).submit(idea: idea, seconds: seconds, footage: footage)
-            _ = try await eventually(timeout: .seconds(120)) {
+            _ = try await eventually(timeout: .seconds(300)) {
                 let status = try await store.idea(s.ideaID)?.status
                 return status == .completed || status == .failed
             }

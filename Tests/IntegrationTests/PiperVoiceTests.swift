@@ -71,25 +71,35 @@ struct PiperVoiceTests {
     }
 
     /// Every pause in the audio (10 ms RMS windows under -40 dBFS, 0.33 s or longer) is a gap of at least the
-    /// subtitles' pause rule between two words' timings, so the captions can change where the voice stops: a word
-    /// ends at its last sound, not where the voice's durations end it (a final "t" is silent before its release).
-    /// Said several times with the duration noise the product uses, so the pauses vary.
+    /// subtitles' pause rule between two words' timings, so the captions can change where the voice stops: the
+    /// durations count the silent closure of a final "t" or of an opening "b" as speech. Said several times with
+    /// the duration noise the product uses, so the pauses vary.
     @Test func everyPauseInTheAudioIsAGapBetweenWords() async throws {
         let noisy = PiperVoice(folder: URL(fileURLWithPath: OfflineVoices.defaultPiperVoice), threads: 1)
         let text = "Once you notice it, you start seeing it everywhere. At first, the pattern looks random, but it is not. Look closely, and you will find it in shells, in flowers, and in storms."
         var misses: [String] = [], pauses = 0
         for round in 0..<4 {
             let piece = try await PiperSynthesizer(voice: noisy).speak(text, language: "en", workDir: temporaryDirectory("piper"))
-            let silence = SpeechSilence(samples: piece.pcm.samples, rate: PCM.rate, minimum: SubtitleTiming.pauseSplit + 0.03)
-            pauses += silence.pauses.count
-            for p in silence.pauses {
-                let gap = zip(piece.words, piece.words.dropFirst()).first { a, b in a.end < p.end && b.start > p.start }
-                if let (a, b) = gap, b.start - a.end >= SubtitleTiming.pauseSplit { continue }
-                let words = gap.map { "\($0.0.word) \($0.0.start)-\($0.0.end), \($0.1.word) \($0.1.start)-\($0.1.end)" } ?? "no gap"
-                misses.append("round \(round): pause \(p.start)-\(p.end) s; \(words)")
-            }
+            let found = PauseGaps.misses(piece)
+            pauses += found.pauses
+            misses += found.misses.map { "round \(round): \($0)" }
         }
         #expect(pauses >= 4 * 4, "the full stops and most commas are heard as pauses")
         #expect(misses.isEmpty, "\(misses.joined(separator: "\n"))")
+    }
+}
+
+/// The pauses of a narration that its word timings do not show as a gap of `SubtitleTiming.pauseSplit`.
+enum PauseGaps {
+    static func misses(_ piece: SpeechPiece) -> (pauses: Int, misses: [String]) {
+        let silence = SpeechSilence(samples: piece.pcm.samples, rate: PCM.rate, minimum: SubtitleTiming.pauseSplit + 0.03)
+        var misses: [String] = []
+        for p in silence.pauses {
+            let gap = zip(piece.words, piece.words.dropFirst()).first { a, b in a.end < p.end && b.start > p.start }
+            if let (a, b) = gap, b.start - a.end >= SubtitleTiming.pauseSplit { continue }
+            let words = gap.map { "\($0.0.word) \($0.0.start)-\($0.0.end), \($0.1.word) \($0.1.start)-\($0.1.end)" } ?? "no gap"
+            misses.append("pause \(p.start)-\(p.end) s; \(words)")
+        }
+        return (silence.pauses.count, misses)
     }
 }

@@ -188,6 +188,10 @@ struct RabbitTracingTests {
 
 @Suite("Tracing export")
 struct TracingExportTests {
+    /// Ends a receiver. SIGKILL: the test process ignores SIGTERM (the in-process service groups' signal handling
+    /// sets it so), and its children inherit that.
+    static func stop(_ receiver: Process) { if receiver.isRunning { Foundation.kill(receiver.processIdentifier, SIGKILL) } }
+
     /// Starts scripts/otlp-receiver; returns it, its port and the file it appends the bodies to.
     static func startReceiver() async throws -> (Process, Int, URL) {
         let file = temporaryDirectory("otlp").appendingPathComponent("received.jsonl")
@@ -197,6 +201,8 @@ struct TracingExportTests {
             .deletingLastPathComponent().appendingPathComponent("scripts/otlp-receiver").path, file.path, "--seconds", "300"]
         let out = Pipe()
         receiver.standardOutput = out
+        // Not the test runner's standard error: `swift test` waits for every holder of that pipe to close it.
+        receiver.standardError = FileHandle.nullDevice
         try receiver.run()
         let portLine = await withCheckedContinuation { c in
             DispatchQueue.global().async { c.resume(returning: out.fileHandleForReading.availableData) }
@@ -221,7 +227,7 @@ struct TracingExportTests {
     /// Spans reach an OTLP/HTTP receiver (scripts/otlp-receiver) as OTLP JSON, ids and parents intact.
     @Test func spansReachAnOTLPReceiver() async throws {
         let (receiver, port, file) = try await Self.startReceiver()
-        defer { receiver.terminate() }
+        defer { Self.stop(receiver) }
         let url = try #require(TracingSetup.endpoint(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)"]))
         #expect(url.path == "/v1/traces")
         let exporter = OTLPHTTPExporter(url: url, service: "AudioWorker", interval: .milliseconds(100), logger: testLogger())
@@ -254,7 +260,7 @@ struct TracingExportTests {
 struct WorkerTracingExportTests {
     @Test func threeWorkersExportOneTracePerVideo() async throws {
         let (receiver, port, file) = try await TracingExportTests.startReceiver()
-        defer { receiver.terminate() }
+        defer { TracingExportTests.stop(receiver) }
         let base = try WorkerProcessTests()
         let env = base.env.merging(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(port)", "OTEL_BSP_SCHEDULE_DELAY": "200"]) { $1 }
         let workers = try ["ScriptWorker", "AudioWorker", "VideoWorker"].map { try Proc($0, env: env, logDir: base.logs) }

@@ -78,19 +78,35 @@ public struct RuleBasedAdapter: Sendable {
                 merged[merged.count - 1] = last + " " + p
             } else { merged.append(p) }
         }
-        // A piece whose words cannot make two lines that fit is cut again, line by line.
-        var fitted: [String] = []
-        for piece in merged {
-            if wrap(piece).allSatisfy({ fits($0) }) { fitted.append(piece); continue }
-            var lines: [String] = [], line = ""
-            for word in piece.split(separator: " ").map(String.init) {
-                let next = line.isEmpty ? word : line + " " + word
-                if !line.isEmpty && next.count > maxCharactersPerLine { lines.append(line); line = word } else { line = next }
-            }
-            if !line.isEmpty { lines.append(line) }
-            for i in stride(from: 0, to: lines.count, by: 2) { fitted.append(lines[i..<min(i + 2, lines.count)].joined(separator: " ")) }
-        }
+        let fitted = merged.flatMap { cutToFit($0) }
         return fitted.enumerated().map { i, text in Cue(index: i + 1, text: text, lines: wrap(text)) }
+    }
+
+    /// A piece whose words cannot make two lines that fit, cut into the fewest pieces that do, of about equal
+    /// length: "… than anyone expected." becomes two halves, not two lines and a lone "expected.".
+    private func cutToFit(_ piece: String) -> [String] {
+        let words = piece.split(separator: " ").map(String.init)
+        guard words.count > 1, !wrap(piece).allSatisfy({ fits($0) }) else { return [piece] }
+        for count in 2...words.count {
+            let parts = evenPieces(words, count: count)
+            if parts.allSatisfy({ wrap($0).allSatisfy { fits($0) } }) { return parts }
+        }
+        return words
+    }
+
+    /// `words` in `count` pieces, each cut at the word boundary nearest its even share of the characters.
+    private func evenPieces(_ words: [String], count: Int) -> [String] {
+        var ends: [Int] = [], length = -1
+        for w in words { length += w.count + 1; ends.append(length) }  // ends[j]: characters of words[0...j]
+        var pieces: [String] = [], from = 0
+        for i in 1..<count {
+            let share = Double(length) * Double(i) / Double(count)
+            // Cut after `taken` words, leaving at least one word for each piece still to come.
+            let taken = ((from + 1)...(words.count - (count - i))).min { abs(Double(ends[$0 - 1]) - share) < abs(Double(ends[$1 - 1]) - share) }!
+            pieces.append(words[from..<taken].joined(separator: " "))
+            from = taken
+        }
+        return pieces + [words[from...].joined(separator: " ")]
     }
 
     /// True when `phrase` ends a sentence (its end mark may be followed by closing quotes or brackets, or an emoji):

@@ -323,4 +323,21 @@ struct AdapterTableTests {
             "Octopuses have 3 hearts. Two pump blood to the gills, and one to the body.", language: "en").cues
         #expect(narrow.map(\.text) == ["Octopuses have three hearts.", "Two pump blood to the gills,", "and one to the body."])
     }
+
+    /// A sentence just too long for two lines is cut in halves, not into two lines and a lone last word (as the
+    /// template script's "… than anyone expected." was).
+    @Test func aSentenceTooLongForTwoLinesIsCutInHalvesNotALoneWord() {
+        let cues = RuleBasedAdapter(maxCharactersPerLine: 32).adapt(
+            "Small differences turn out to matter more than anyone expected.", language: "en").cues
+        #expect(cues.map(\.text) == ["Small differences turn out to", "matter more than anyone expected."])
+        #expect(cues[1].lines == ["matter more than", "anyone expected."])
+        for text in Self.cueTexts.map(\.1) {
+            for width in [12, 20, 32, 42] {
+                let lone = RuleBasedAdapter(maxCharactersPerLine: width).adapt(text, language: "en").cues.filter { cue in
+                    !cue.text.contains(" ") && cue.text.count < width / 2 && cue.text.last.map { ".!?".contains($0) } == true
+                }
+                #expect(lone.isEmpty, "width \(width): \(lone.map(\.text))")
+            }
+        }
+    }
 }

@@ -31,13 +31,21 @@ public struct SafeArea: Sendable, Hashable {
 }
 
 extension SubtitleStyle {
-    /// A preset's style for a frame of this size: `classic` is the default style; `shorts` scales with the
-    /// frame's short side (64 px at 1080), outlines the text heavily, highlights the spoken word and keeps every
-    /// line inside `SafeArea.platforms`, centred above its bottom edge.
+    /// A preset's style for a frame of this size. Both scale with the frame's short side, so that a caption
+    /// keeps its place and its line length at any size (a 360x640 preview is a 1080x1920 video, smaller):
+    /// `classic` is the default style at 1080; `shorts` (64 px at 1080) outlines the text heavily, highlights the
+    /// spoken word and keeps every line inside `SafeArea.platforms`, centred above its bottom edge.
     public static func preset(_ preset: SubtitlePreset, width: Int, height: Int) -> SubtitleStyle {
         var s = SubtitleStyle()
-        guard preset == .shorts else { return s }
         let k = Double(max(64, min(width, height))) / 1080
+        guard preset == .shorts else {
+            s.fontSize = (s.fontSize * k).rounded()
+            s.strokeWidth = max(1, (s.strokeWidth * k).rounded())
+            s.sideMargin = Int((Double(s.sideMargin) * k).rounded())
+            s.bottomMargin = Int((Double(s.bottomMargin) * k).rounded())
+            s.boxPadding = Int((Double(s.boxPadding) * k).rounded())
+            return s
+        }
         s.fontSize = (64 * k).rounded()
         s.strokeWidth = max(1, (5 * k).rounded())
         s.lineSpacing = 1.15

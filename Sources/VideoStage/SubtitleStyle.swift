@@ -79,12 +79,10 @@ public struct SubtitleStyle: Codable, Sendable, Hashable {
         return !s.isEmpty && s.count <= 32 && s.first!.isLetter && s.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 
-    /// Reads a style JSON file (any field may be left out).
-    public static func load(_ path: String, variable: String) throws -> SubtitleStyle {
+    /// A style JSON file (any field may be left out) over the classic style of a frame of this size.
+    public static func load(_ path: String, variable: String, width: Int, height: Int) throws -> SubtitleStyle {
         guard let data = FileManager.default.contents(atPath: path) else { throw ConfigError.invalid(variable, "names a file that cannot be read") }
-        do { return try JSONDecoder().decode(SubtitleStyle.self, from: data) } catch {
-            throw ConfigError.invalid(variable, "is not a subtitle style JSON: \(error)")
-        }
+        return try preset(.classic, width: width, height: height, overrides: data, variable: variable)
     }
 
     static let fontFolders = ["/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation",

@@ -24,7 +24,7 @@ struct Render: AsyncParsableCommand {
     @Option(help: "Encoder threads (0: automatic).") var threads = 0
     @Option(help: "A background clip shorter than the narration is decoded once and replayed from a scratch file beside --out of up to this many MiB (0: decode every loop).")
     var loopSpillMb = 1024
-    @Option(help: "Subtitle style JSON file.") var style: String?
+    @Option(help: "Subtitle style JSON file, over the classic style of the frame (docs/configuration.md).") var style: String?
     @Option(help: "Background music (looped, ducked under the voice).") var music: String?
     @Option(help: "Music level in dB (default -20); it drops 12 dB more while the voice speaks.") var musicLevel = -20.0
     @Option(help: "Characters per subtitle line when cues are made from --timings.") var lineLength = 32
@@ -41,7 +41,11 @@ struct Render: AsyncParsableCommand {
         guard loopSpillMb >= 0 else { throw ValidationError("--loop-spill-mb must be 0 or more") }
         options.loopSpillBytes = loopSpillMb << 20
         if let background { options.background = try BackgroundSource(parsing: background) }
-        if let style { options.subtitles = try SubtitleStyle.load(style, variable: "--style") }
+        options.subtitles = SubtitleStyle.preset(.classic, width: options.width, height: options.height)
+        if let style {
+            do { options.subtitles = try SubtitleStyle.load(style, variable: "--style", width: options.width, height: options.height) }
+            catch let e as ConfigError { throw ValidationError(e.description) }
+        }
         if let music { options.music = URL(fileURLWithPath: music); options.musicLevelDB = musicLevel }
         let cues: [TimedCue]
         if let subtitles {

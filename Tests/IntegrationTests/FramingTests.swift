@@ -86,6 +86,29 @@ struct FramingTests {
         #expect(plain.captions.allSatisfy { $0.gold == 0 }, "classic highlights nothing")
     }
 
+    /// A small frame is the same video, smaller: classic captions scale with the frame's short side, so a
+    /// 360x640 preview shows the two lines a 1080x1920 video shows, a third the size (at a fixed 50 px, a line of
+    /// 32 characters did not fit 360 px, and the cue was cut to "matter / more…").
+    @Test func classicCaptionsOfASmallFrameAreTheSameCaptionsSmaller() async throws {
+        let narration = dir.appendingPathComponent("silence.wav"), srt = dir.appendingPathComponent("cue.srt")
+        _ = try await runProgram("/usr/bin/ffmpeg", ["-v", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=48000:cl=mono", "-t", "2", narration.path])
+        try "1\n00:00:00,000 --> 00:00:02,000\nmatter more than\nanyone expected.\n".write(to: srt, atomically: true, encoding: .utf8)
+        var boxes: [Captions] = []
+        for size in ["1080x1920", "360x640"] {
+            let out = dir.appendingPathComponent("\(size).mp4")
+            let p = try Proc("reelforge", ["render", "--audio", narration.path, "--subtitles", srt.path, "--background", Self.background,
+                                          "--size", size, "--preset", "ultrafast", "--out", out.path], env: [:], logDir: dir)
+            for _ in 0..<1200 where p.process.isRunning { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(p.process.terminationStatus == 0, "\(p.output)")
+            boxes.append(try #require(try VideoFrames.pictures(in: out, at: [1]).first.map(Self.captions)))
+        }
+        let (large, small) = (boxes[0], boxes[1])
+        for (name, a, b) in [("width", large.maxX - large.minX, small.maxX - small.minX), ("height", large.maxY - large.minY, small.maxY - small.minY),
+                             ("bottom", 1920 - large.maxY, 640 - small.maxY)] {
+            #expect(abs(Double(b) * 3 - Double(a)) <= 0.12 * Double(a), "\(name): \(b) px at 360x640, \(a) px at 1080x1920")
+        }
+    }
+
     @Test func aSquareVideoKeepsItsFrameAcrossAResume() async throws {
         let crashed = try await make(["how bees make honey", "--duration", "6", "--format", "1:1", "--style", "shorts"], failpoints: "video=crash")
         #expect(crashed.status == 86, "the crash failpoint ends the process in the video stage: \(crashed.output)")
